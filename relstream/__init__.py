@@ -1,0 +1,1 @@
+"""relstream: relationship-analytics KPIs computed incrementally from a Kafka stream."""
