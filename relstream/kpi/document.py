@@ -1,0 +1,57 @@
+"""The KPI document of one record (SPEC §5): every widget that applies to the record's type."""
+from __future__ import annotations
+
+from relstream.kpi.context import Clock, in_window
+from relstream.kpi.health import relationship_health
+from relstream.kpi.interactions import customer_interactions, email_ratio, relationship_activities, time_spent
+from relstream.kpi.overview import overview
+from relstream.kpi.people import most_contacted, most_contacted_by, who_knows_whom
+from relstream.kpi.response import email_engagement, response_time
+from relstream.kpi.similar import similar_won_deals
+from relstream.model import Activity, RecordInfo, WonDeal
+from relstream.timeutil import format_timestamp
+
+SCHEMA = "relstream.kpi.v1"
+PEOPLE_TYPES = ("contact", "account")
+
+
+def build_widgets(
+    record_type: str, activities: list[Activity], clock: Clock,
+    record: RecordInfo | None = None, won_deals: list[WonDeal] = (),
+) -> dict:
+    window = in_window(activities, clock)
+    widgets = {
+        "customer_interactions": customer_interactions(window),
+        "email_ratio": email_ratio(window),
+        "most_contacted": most_contacted(window, clock.as_of),
+        "most_contacted_by": most_contacted_by(window, clock.as_of),
+        "relationship_activities": relationship_activities(activities, clock),
+        "email_engagement": email_engagement(window, clock.as_of),
+        "time_spent": time_spent(window),
+        "response_time": response_time(window, clock.as_of),
+        "relationship_health": relationship_health(activities, clock),
+    }
+    if record_type in PEOPLE_TYPES:
+        widgets["who_knows_whom"] = who_knows_whom(window, clock.as_of)
+    if record_type == "opportunity" and record is not None and record.status == "open":
+        widgets["similar_won_deals"] = similar_won_deals(record, list(won_deals))
+    widgets["overview"] = overview(widgets)
+    return widgets
+
+
+def has_document(activities: list[Activity]) -> bool:
+    """A record has a document while at least one completed or scheduled activity is attributed to it."""
+    return bool(activities)
+
+
+def build_document(
+    record_type: str, record_id: str, activities: list[Activity], clock: Clock, computed_at: float,
+    record: RecordInfo | None = None, won_deals: list[WonDeal] = (),
+) -> dict:
+    return {
+        "schema": SCHEMA,
+        "entity": {"type": record_type, "id": record_id, "name": record.name if record else None},
+        "as_of": format_timestamp(clock.as_of),
+        "computed_at": format_timestamp(computed_at),
+        "widgets": build_widgets(record_type, activities, clock, record, won_deals),
+    }

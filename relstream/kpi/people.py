@@ -1,0 +1,63 @@
+"""Who talks to whom: most contacted (them), most contacted by (us), who knows whom (strength)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from relstream.model import Activity, THEM, US
+from relstream.timeutil import format_timestamp
+
+HALF_LIFE_DAYS = 90.0
+
+
+@dataclass
+class _Tally:
+    id: str
+    count: int = 0
+    by_type: dict = field(default_factory=lambda: {"email": 0, "meeting": 0, "phone_call": 0})
+    last_at: float = float("-inf")
+    strength: float = 0.0
+    name: str | None = None
+    name_key: tuple = ()  # (at, activity id) of the activity the name came from
+
+
+def _tally(window: list[Activity], side: str, as_of: float) -> list[_Tally]:
+    tallies: dict[str, _Tally] = {}
+    for activity in window:
+        age_days = (as_of - activity.at) / 86400.0
+        for person in activity.people:
+            if person.side != side:
+                continue
+            t = tallies.setdefault(person.id, _Tally(person.id))
+            t.count += 1
+            t.by_type[activity.type] += 1
+            t.last_at = max(t.last_at, activity.at)
+            t.strength += 0.5 ** (age_days / HALF_LIFE_DAYS)
+            key = (activity.at, activity.id)
+            if person.name is not None and key > t.name_key:
+                t.name, t.name_key = person.name, key
+    return list(tallies.values())
+
+
+def _contact_card(t: _Tally) -> dict:
+    return {"id": t.id, "name": t.name, "count": t.count, "by_type": t.by_type, "last_interaction_at": format_timestamp(t.last_at)}
+
+
+def most_contacted(window: list[Activity], as_of: float, side: str = THEM) -> list[dict]:
+    """Top 3 by count desc, last interaction desc, id asc."""
+    tallies = sorted(_tally(window, side, as_of), key=lambda t: t.id)
+    tallies.sort(key=lambda t: (t.count, t.last_at), reverse=True)
+    return [_contact_card(t) for t in tallies[:3]]
+
+
+def most_contacted_by(window: list[Activity], as_of: float) -> list[dict]:
+    return most_contacted(window, as_of, side=US)
+
+
+def who_knows_whom(window: list[Activity], as_of: float) -> list[dict]:
+    """Top 5 internal people by recency-decayed strength (half-life 90 days), ties by id."""
+    tallies = sorted(_tally(window, US, as_of), key=lambda t: (-t.strength, t.id))
+    return [
+        {"id": t.id, "name": t.name, "strength": round(t.strength, 2), "count": t.count,
+         "last_interaction_at": format_timestamp(t.last_at)}
+        for t in tallies[:5]
+    ]
