@@ -1,0 +1,151 @@
+"""The relstream topology, top to bottom.
+
+    {prefix}.activities ─┐                  ┌─> {prefix}.dlq   (invalid input, original bytes + reason)
+    {prefix}.records ────┴─> ingest ────────┤
+                                            ├─> {prefix}.by-activity ─> activity_stage [table activities]
+                                            │        (key activity id)        │ facts of one activity, per record
+                                            └─> {prefix}.by-record  <─────────┘
+                                                     (key type:id)  ─> record_stage [tables records,
+                                                                         attributions, memberships]
+    timer flush: dirty records ─> Redis {prefix}:kpi:{type}:{id} + {prefix}.kpi-snapshots
+                                  won opportunities ─> {prefix}.won-deals ─> every worker's WonDealsView
+
+Every step is idempotent per (record, activity, revision); see `relstream.state` for why that makes
+redeliveries after a crash harmless.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+
+import faust
+import orjson
+
+from agents.projector import Projector
+from agents.store import FaustRecordStore
+from agents.won_deals import WonDealsView
+from relstream.events import InvalidEvent, parse_message
+from relstream.pipeline import routing_key, stage_message
+from relstream.settings import Settings
+from relstream.state import Send, handle_activity, handle_record_stage
+from relstream.topics import MAX_MESSAGE_BYTES, ensure_topics
+
+log = logging.getLogger("relstream.worker")
+
+
+def create_app(settings: Settings) -> faust.App:
+    app = faust.App(
+        f"{settings.topic_prefix}-worker",
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        store=settings.store,
+        datadir=settings.data_dir,
+        topic_partitions=settings.partitions,
+        topic_replication_factor=1,
+        table_standby_replicas=0,
+        consumer_auto_offset_reset="earliest",
+        producer_max_request_size=MAX_MESSAGE_BYTES,
+        consumer_max_fetch_size=MAX_MESSAGE_BYTES,
+        producer_linger_ms=5,
+        web_port=settings.worker_web_port,
+        web_host="127.0.0.1",
+        key_serializer="json",  # tables: str keys and dict values survive the changelog round trip
+        value_serializer="json",
+    )
+    raw = {"key_serializer": "raw", "value_serializer": "raw"}
+    inputs = app.topic(settings.topic("activities"), settings.topic("records"), **raw)
+    by_activity = app.topic(settings.topic("by-activity"), partitions=settings.partitions, **raw)
+    by_record = app.topic(settings.topic("by-record"), partitions=settings.partitions, **raw)
+    dlq = app.topic(settings.topic("dlq"), **raw)
+    stage_topics = {"activity": by_activity, "record": by_record}
+
+    json_table = {"partitions": settings.partitions}
+    activities = app.Table("activities", **json_table)
+    store = FaustRecordStore(
+        app.Table("records", **json_table),
+        app.Table("attributions", **json_table),
+        app.Table("memberships", **json_table),
+    )
+    projector = Projector(app, settings, store, by_record_topic=by_record.get_topic_name())
+    won_deals = WonDealsView(settings, on_change=projector.mark_open_opportunities)
+    projector.won_deals = won_deals
+
+    async def send_all(sends: list[Send]) -> None:
+        for send in sends:
+            await stage_topics[send.stage].send(
+                key=send.key.encode(), value=orjson.dumps(send.message),
+                partition=projector.partition_of(send.key),
+            )
+
+    @app.agent(inputs)
+    async def ingest(stream):
+        """Validate; route valid events by the id inside them; dead-letter the rest with the reason."""
+        async for event in stream.events():
+            message = event.message
+            try:
+                parsed = parse_message(event.value, message.topic.rsplit(".", 1)[-1], settings.now())
+            except InvalidEvent as exc:
+                log.warning("dead-lettered %s[%d]@%d: %s", message.topic, message.partition, message.offset, exc.reason)
+                projector.metrics.dead_lettered(exc.reason)
+                await dlq.send(key=message.key, value=event.value, headers={
+                    "relstream.reason": exc.reason.encode(), "relstream.topic": message.topic.encode(),
+                    "relstream.partition": str(message.partition).encode(),
+                    "relstream.offset": str(message.offset).encode(),
+                })
+                continue
+            stage, key = routing_key(parsed)
+            await send_all([Send(stage, key, stage_message(parsed))])
+            projector.metrics.consumed(parsed)
+
+    @app.agent(by_activity)
+    async def activity_stage(stream):
+        """One activity: merge its source copies, replies and interactions; tell every record it counts for."""
+        async for event in stream.events():
+            key = event.message.key.decode()
+            entry, sends = handle_activity(key, activities.get(key), orjson.loads(event.value))
+            activities[key] = entry
+            await send_all(sends)
+
+    @app.agent(by_record)
+    async def record_stage(stream):
+        """One record: keep the facts attributed to it; stakeholder parties fan out to their opportunities."""
+        async for event in stream.events():
+            key = event.message.key.decode()
+            result = handle_record_stage(store, key, orjson.loads(event.value))
+            projector.mark(result.dirty)
+            await send_all(result.sends)
+
+    @store.attributions.on_recover
+    async def after_recovery() -> None:
+        projector.on_recovered()
+
+    @app.on_partitions_revoked.connect
+    async def before_rebalance(app, revoked, **kwargs) -> None:
+        projector.on_revoked()
+
+    @app.task
+    async def flush_projection() -> None:
+        """Coalesce: whatever got dirty during one interval is written once at its end."""
+        while True:
+            await asyncio.sleep(settings.flush_interval_s)
+            await projector.flush()
+
+    @app.task
+    async def follow_won_deals() -> None:
+        await won_deals.run()
+
+    projector.install_web(app)
+    return app
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--loglevel", default="info", help="worker log level (default info)")
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    asyncio.run(ensure_topics(settings))
+    app = create_app(settings)
+    worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
+    worker.execute_from_commandline()
+    return 0

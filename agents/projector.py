@@ -1,0 +1,164 @@
+"""From per-record state to Redis documents: dirty tracking, coalesced flushes, rebuilds, roll-forward.
+
+A record touched by many events in a burst is evaluated once per flush; after a recovery, a
+rebalance, a lost Redis or a new UTC day every owned record is evaluated again.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+
+import orjson
+from aiokafka.partitioner import murmur2
+
+from relstream.kpi.context import Clock, Params
+from relstream.kpi.explain import activity_list
+from relstream.metrics import WorkerMetrics
+from relstream.projection import RedisProjection
+from relstream.settings import Settings
+from relstream.state import PARTY, evaluate_record, record_activities, won_deal
+from relstream.timeutil import utc_day
+
+log = logging.getLogger("relstream.projection")
+CHUNK = 200
+ROLL_CHECK_S = 10.0
+
+
+class Projector:
+    def __init__(self, app, settings: Settings, store, by_record_topic: str):
+        self.app = app
+        self.settings = settings
+        self.store = store
+        self.by_record_topic = by_record_topic
+        self.params = Params(settings.window_days, settings.health_frequency_days, settings.health_weights)
+        self.redis = RedisProjection(settings)
+        self.metrics = WorkerMetrics()
+        self.won_deals = None  # set by the app (WonDealsView)
+        self.dirty: set[str] = set()
+        self.ready = False
+        self.snapshot_hashes: dict[str, bytes] = {}
+        self.last_roll = 0.0
+        self.rolled_day = None
+        self.snapshots = app.topic(settings.topic("kpi-snapshots"), key_serializer="raw", value_serializer="raw")
+        self.won_topic = app.topic(settings.topic("won-deals"), key_serializer="raw", value_serializer="raw")
+
+    # -- ownership -------------------------------------------------------------------------------
+    def partition_of(self, key: str) -> int:
+        """The partition a stage key lives in: chosen by us when sending, so owners can be computed."""
+        return (murmur2(key.encode()) & 0x7FFFFFFF) % self.settings.partitions
+
+    def owned_partitions(self) -> set[int]:
+        return {tp.partition for tp in self.app.consumer.assignment() if tp.topic == self.by_record_topic}
+
+    def owns(self, key: str, owned: set[int] | None = None) -> bool:
+        return self.partition_of(key) in (self.owned_partitions() if owned is None else owned)
+
+    # -- marking -----------------------------------------------------------------------------------
+    def mark(self, keys) -> None:
+        self.dirty.update(keys)
+
+    def mark_all(self) -> None:
+        self.dirty.update(k for k in self.store.known_keys() if not k.startswith(f"{PARTY}:"))
+
+    def mark_open_opportunities(self) -> None:
+        """Won deals changed: every open opportunity re-ranks its similar deals."""
+        for key in self.store.known_keys():
+            if key.startswith("opportunity:"):
+                record = self.store.get_record(key)
+                if record and record["e"] and record["e"].get("status") == "open":
+                    self.dirty.add(key)
+
+    def on_recovered(self) -> None:
+        owned = self.owned_partitions()
+        keys = self.store.rebuild_indexes(lambda k: self.owns(k, owned))
+        self.dirty = {k for k in keys if not k.startswith(f"{PARTY}:")}
+        self.ready = True
+        log.info("state recovered: %d records in partitions %s; re-projecting all of them", len(self.dirty), sorted(owned))
+
+    def on_revoked(self) -> None:
+        self.ready = False
+
+    # -- flushing ----------------------------------------------------------------------------------
+    async def _roll_forward(self, now: float, owned: set[int]) -> None:
+        """Re-evaluate what time or a lost Redis made stale: everything on a new UTC day, a partition
+        whose Redis marker vanished (FLUSHALL, Redis restarted empty, `relstream projection rebuild`)."""
+        if time.monotonic() - self.last_roll < ROLL_CHECK_S:
+            return
+        self.last_roll = time.monotonic()
+        day = utc_day(now)
+        if day != self.rolled_day:
+            self.rolled_day = day
+            self.mark_all()
+        lost = await self.redis.lost(owned)
+        if lost:
+            log.warning("Redis lost the projection of partitions %s (flushed or restarted): rebuilding them", sorted(lost))
+            self.mark_all()
+
+    async def flush(self) -> None:
+        if not self.ready:
+            return
+        started = time.perf_counter()
+        now = self.settings.now().timestamp()
+        owned = self.owned_partitions()
+        await self._roll_forward(now, owned)
+        keys = [k for k in self.dirty if self.owns(k, owned)]
+        self.dirty.clear()
+        if not keys:
+            return
+        clock = Clock(now, self.params)
+        won = self.won_deals.list() if self.won_deals else []
+        for start in range(0, len(keys), CHUNK):
+            await self._flush_chunk(keys[start:start + CHUNK], clock, won)
+            await asyncio.sleep(0)  # let the agents run between chunks of a big rebuild
+        await self.redis.mark_complete(owned)
+        self.metrics.flushes.observe(time.perf_counter() - started)
+
+    async def _flush_chunk(self, keys: list[str], clock: Clock, won) -> None:
+        updates = {}
+        for key in keys:
+            document = evaluate_record(self.store, key, clock, time.time(), won)
+            updates[key] = None if document is None else (document, activity_list(record_activities(self.store, key)))
+            if key.startswith("opportunity:"):
+                await self._publish_won_deal(key, clock.as_of)
+        await self.redis.write(updates)
+        for key, update in updates.items():
+            await self._publish_snapshot(key, None if update is None else update[0])
+            if update is None:
+                self.metrics.documents_removed.inc()
+            else:
+                self.metrics.documents.inc()
+
+    async def _publish_snapshot(self, key: str, document: dict | None) -> None:
+        """Only on change: the same document at a later `as_of` with equal widgets is not news."""
+        digest = b"" if document is None else hashlib.blake2b(orjson.dumps(document["widgets"]), digest_size=16).digest()
+        if self.snapshot_hashes.get(key) == digest:
+            return
+        self.snapshot_hashes[key] = digest
+        value = None if document is None else orjson.dumps(document)
+        await self.snapshots.send(key=key.encode(), value=value)
+
+    async def _publish_won_deal(self, key: str, as_of: float) -> None:
+        deal = won_deal(self.store, key, as_of)
+        deal_id = key.split(":", 1)[1]
+        if self.won_deals.get(deal_id) == deal:
+            return
+        await self.won_topic.send(key=deal_id.encode(), value=self.won_deals.encode(deal))
+
+    # -- web ---------------------------------------------------------------------------------------
+    def install_web(self, app) -> None:
+        from prometheus_client import generate_latest
+
+        @app.page("/healthz")
+        async def healthz(web, request):
+            return web.json({"status": "alive"})
+
+        @app.page("/readyz")
+        async def readyz(web, request):
+            body = {"ready": self.ready, "partitions": sorted(self.owned_partitions()) if self.ready else []}
+            return web.json(body, status=200 if self.ready else 503)
+
+        @app.page("/metrics")
+        async def metrics(web, request):
+            return web.bytes(generate_latest(self.metrics.registry), content_type="text/plain; version=0.0.4")

@@ -1,0 +1,73 @@
+"""The record stage's state in Faust tables, with the in-memory indexes the tables cannot give.
+
+Tables are keyed finely (`{record}|{activity}`) so that one changelog message stays small however
+many activities a record has; the indexes (record -> activity ids, party -> opportunities) are derived
+data, rebuilt from the tables after every recovery.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Iterator
+
+SEP = "|"
+
+
+class FaustRecordStore:
+    def __init__(self, records, attributions, memberships):
+        self.records = records
+        self.attributions = attributions
+        self.memberships_table = memberships
+        self._activities: dict[str, set[str]] = defaultdict(set)
+        self._members: dict[str, dict[str, list]] = defaultdict(dict)
+
+    def rebuild_indexes(self, owns) -> list[str]:
+        """Re-derive the indexes from local table data of owned record keys; returns those keys."""
+        self._activities.clear()
+        self._members.clear()
+        keys = {k for k in self.records.keys() if owns(k)}
+        for composite in list(self.attributions.keys()):
+            key, activity_id = composite.split(SEP, 1)
+            if owns(key):
+                self._activities[key].add(activity_id)
+                keys.add(key)
+        for composite, value in list(self.memberships_table.items()):
+            party, opportunity = composite.split(SEP, 1)
+            if owns(f"party:{party}"):
+                self._members[party][opportunity] = value
+        return sorted(keys)
+
+    def forget(self, owns) -> None:
+        """Drop index entries of record keys this worker no longer owns (after a rebalance)."""
+        for key in [k for k in self._activities if not owns(k)]:
+            del self._activities[key]
+        for party in [p for p in self._members if not owns(f"party:{p}")]:
+            del self._members[party]
+
+    def get_record(self, key: str) -> dict | None:
+        return self.records.get(key)
+
+    def set_record(self, key: str, entry: dict) -> None:
+        self.records[key] = entry
+
+    def get_attribution(self, key: str, activity_id: str) -> dict | None:
+        return self.attributions.get(f"{key}{SEP}{activity_id}")
+
+    def set_attribution(self, key: str, activity_id: str, entry: dict) -> None:
+        self.attributions[f"{key}{SEP}{activity_id}"] = entry
+        self._activities[key].add(activity_id)
+
+    def activity_ids(self, key: str) -> Iterator[str]:
+        return iter(list(self._activities.get(key, ())))
+
+    def get_membership(self, party: str, opportunity: str) -> list | None:
+        return self._members.get(party, {}).get(opportunity)
+
+    def set_membership(self, party: str, opportunity: str, value: list) -> None:
+        self.memberships_table[f"{party}{SEP}{opportunity}"] = value
+        self._members[party][opportunity] = value
+
+    def memberships(self, party: str) -> Iterator[tuple[str, list]]:
+        return iter(list(self._members.get(party, {}).items()))
+
+    def known_keys(self) -> list[str]:
+        return sorted(set(self._activities) | {k for k in self.records.keys()})
