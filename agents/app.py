@@ -128,7 +128,12 @@ def create_app(settings: Settings) -> faust.App:
         """Coalesce: whatever got dirty during one interval is written once at its end."""
         while True:
             await asyncio.sleep(settings.flush_interval_s)
-            await projector.flush()
+            try:
+                await projector.flush()
+            except Exception as exc:  # Redis or broker away: keep the state, retry, tell the operator
+                log.error("projection flush failed (%s: %s); dirty records kept, retrying in 1 s. "
+                          "Check RELSTREAM_REDIS_URL=%s", type(exc).__name__, exc, settings.redis_url)
+                await asyncio.sleep(1)
 
     @app.task
     async def follow_won_deals() -> None:

@@ -110,7 +110,12 @@ class Projector:
         clock = Clock(now, self.params)
         won = self.won_deals.list() if self.won_deals else []
         for start in range(0, len(keys), CHUNK):
-            await self._flush_chunk(keys[start:start + CHUNK], clock, won)
+            chunk = keys[start:start + CHUNK]
+            try:
+                await self._flush_chunk(chunk, clock, won)
+            except Exception:
+                self.dirty.update(keys[start:])  # nothing is lost: retried at the next flush
+                raise
             await asyncio.sleep(0)  # let the agents run between chunks of a big rebuild
         await self.redis.mark_complete(owned)
         self.metrics.flushes.observe(time.perf_counter() - started)

@@ -1,0 +1,149 @@
+"""The streaming core end to end: real Kafka, a real `relstream worker` process, real Redis."""
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from relstream.batch import documents as batch_documents
+from relstream.events import InvalidEvent, parse_message
+from relstream.kpi.context import Clock
+from relstream.timeutil import parse_timestamp, to_epoch
+from tests.harness import (
+    WorkerProcess, documents_differences, event, publish, read_topic, redis_client, redis_documents,
+    small_org_expected, small_org_messages, unique_prefix, wait_until,
+)
+
+pytestmark = pytest.mark.integration
+NOW = "2026-11-20T12:00:00Z"
+
+
+def batch_recompute(messages, now: str = NOW) -> dict[str, dict]:
+    """What a batch job over the final log says: the reference for every streaming result."""
+    moment = parse_timestamp(now)
+    events = []
+    for topic, _, value in messages:
+        try:
+            events.append(parse_message(value, topic, moment))
+        except InvalidEvent:
+            pass
+    return batch_documents(events, Clock(to_epoch(moment)))
+
+
+def converged(prefix: str, expected: dict) -> bool:
+    return not documents_differences(redis_documents(prefix), expected)
+
+
+@pytest.fixture
+def worker(stack, tmp_path):
+    started = []
+
+    def start(prefix: str, **env) -> WorkerProcess:
+        process = WorkerProcess(prefix, tmp_path, frozen_clock=NOW, **env).start()
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()
+
+
+def test_small_org_published_twice_equals_expected(worker):
+    prefix = unique_prefix("small-org")
+    worker(prefix)
+    messages = small_org_messages()
+    publish(prefix, messages + messages)  # a full replay on top: duplicates everywhere
+    expected = small_org_expected()
+
+    wait_until(lambda: converged(prefix, expected["documents"]), 120, "small-org documents in Redis")
+    assert documents_differences(redis_documents(prefix), expected["documents"]) == []
+
+    dead = read_topic(f"{prefix}.dlq")
+    assert len(dead) == 2 * expected["invalid_messages"]
+    reasons = {dict(m.headers)["relstream.reason"].decode() for m in dead}
+    assert any("fax" in r for r in reasons) and any("1 MiB" in r or "JSON" in r for r in reasons)
+    originals = {v for _, _, v in messages}
+    assert all(m.value in originals or m.value is None for m in dead)  # original bytes, untouched
+
+    health = redis_client().zrange(f"{prefix}:health:opportunity", 0, -1, withscores=True)
+    assert dict(health)[b"o-000"] == expected["documents"]["opportunity:o-000"]["relationship_health"]["score"]
+
+    snapshots = {m.key.decode(): m.value for m in read_topic(f"{prefix}.kpi-snapshots")}
+    latest = orjson.loads(snapshots["opportunity:o-000"])
+    assert latest["widgets"]["customer_interactions"] == expected["documents"]["opportunity:o-000"]["customer_interactions"]
+
+
+def _email(id_, version, *, sender, to, at="2026-11-10T10:00:00Z", source="dynamics", **extra):
+    return {"schema": "relstream.activity.v1", "op": "upsert", "id": id_, "version": version, "source": source,
+            "type": "email", "state": "completed", "occurred_at": at, "subject": f"subject {id_}",
+            "from": sender, "to": to, **extra}
+
+
+ANNA = {"id": "u-anna", "side": "internal", "kind": "user", "name": "Anna"}
+BOB = {"id": "c-bob", "side": "external", "kind": "contact", "name": "Bob", "account_id": "a-klant"}
+EVE = {"id": "c-eve", "side": "external", "kind": "contact", "name": "Eve", "account_id": "a-klant"}
+
+
+def _opportunity(version, stakeholders, status="open"):
+    return {"schema": "relstream.record.v1", "op": "upsert", "type": "opportunity", "id": "o-1",
+            "version": version, "name": "Klant deal", "status": status, "stakeholder_ids": stakeholders,
+            "industry": "retail", "products": ["seats"], "estimated_value": 1000}
+
+
+def test_edits_deletes_reordering_and_late_stakeholders(worker):
+    prefix = unique_prefix("edits")
+    worker(prefix)
+    log = [
+        event("records", _opportunity(1, [])),
+        event("activities", _email("e-1", 2, sender=ANNA, to=[BOB], subject="v2 wins")),
+        event("activities", _email("e-1", 1, sender=ANNA, to=[BOB], subject="stale v1")),  # out of order
+        event("activities", _email("e-2", 1, sender=BOB, to=[ANNA], in_reply_to="e-1", at="2026-11-10T12:00:00Z")),
+        event("activities", _email("e-3", 1, sender=EVE, to=[ANNA])),
+        event("activities", {"schema": "relstream.activity.v1", "op": "delete", "id": "e-3", "source": "dynamics", "version": 2}),
+        event("activities", _email("e-4", 1, sender=ANNA, to=[EVE]), key="not-the-id"),  # key is only a hint
+        event("activities", _email("e-2", 1, sender=BOB, to=[ANNA], in_reply_to="e-1", at="2026-11-10T12:00:00Z")),  # duplicate
+    ]
+    publish(prefix, log)
+    expected = batch_recompute(log)
+    assert set(expected) == {"contact:c-bob", "contact:c-eve", "account:a-klant"}
+    wait_until(lambda: converged(prefix, expected), 90, "documents before the stakeholder change")
+    bob = redis_documents(prefix)["contact:c-bob"]["widgets"]
+    assert bob["customer_interactions"]["email"] == {"by_us": 1, "by_them": 1}
+    assert bob["response_time"]["by_them"]["avg_hours"] == 2.0  # e-2 answers e-1 two hours later
+    assert bob["relationship_health"]["last_interaction"]["subject"] == "subject e-2"
+
+    # Bob becomes a stakeholder of o-1 after the fact: his past activities now count for o-1 too.
+    later = [event("records", _opportunity(2, ["c-bob"]))]
+    publish(prefix, later)
+    expected = batch_recompute(log + later)
+    assert expected["opportunity:o-1"]["widgets"]["customer_interactions"]["email"] == {"by_us": 1, "by_them": 1}
+    wait_until(lambda: converged(prefix, expected), 90, "o-1 after Bob joined its stakeholders")
+
+    # ... and leaves again: o-1 has nothing attributed, its document disappears (and a tombstone follows).
+    gone = [event("records", _opportunity(3, ["c-someone-else"]))]
+    publish(prefix, gone)
+    expected = batch_recompute(log + later + gone)
+    assert "opportunity:o-1" not in expected
+    wait_until(lambda: converged(prefix, expected), 90, "o-1 removed after Bob left")
+    assert redis_client().get(f"{prefix}:kpi:opportunity:o-1") is None
+    snapshots = read_topic(f"{prefix}.kpi-snapshots")
+    last_o1 = [m for m in snapshots if m.key == b"opportunity:o-1"][-1]
+    assert last_o1.value is None
+
+
+def test_same_email_from_both_sources_counts_once(worker):
+    prefix = unique_prefix("merge")
+    worker(prefix)
+    log = [
+        event("activities", _email("m-1", 7, sender=ANNA, to=[BOB], source="exchange", subject=None,
+                                   conversation_id="conv-x", tracked=True)),
+        event("activities", _email("m-1", 1, sender=ANNA, to=[BOB], source="dynamics", subject="CRM subject")),
+        event("activities", {"schema": "relstream.email_interaction.v1", "id": "i-1", "email_id": "m-1",
+                              "kind": "opened", "at": "2026-11-10T11:00:00Z"}),
+    ]
+    publish(prefix, log)
+    expected = batch_recompute(log)
+    wait_until(lambda: converged(prefix, expected), 90, "merged e-mail")
+    bob = redis_documents(prefix)["contact:c-bob"]["widgets"]
+    assert bob["customer_interactions"]["email"] == {"by_us": 1, "by_them": 0}
+    assert bob["email_engagement"]["tracked"] == 1 and bob["email_engagement"]["opened"] == 1
+    assert bob["relationship_health"]["last_interaction"]["subject"] == "CRM subject"
