@@ -15,7 +15,9 @@ import orjson
 
 from relstream.timeutil import format_timestamp, parse_timestamp
 
-EXAMPLE_DIR = Path(os.environ.get("RELSTREAM_EXAMPLE_DIR", "/work/shared/spec/examples/small-org"))
+# Same location rule as tests/harness.py: RELSTREAM_SPEC_DIR, by default the spec checked out beside the repo.
+SPEC_DIR = Path(os.environ.get("RELSTREAM_SPEC_DIR", Path(__file__).resolve().parents[3] / "shared" / "spec"))
+EXAMPLE_DIR = SPEC_DIR / "examples" / "small-org"
 SOURCE_ORDER = {"dynamics": "0", "exchange": "1"}
 TYPES = ("email", "meeting", "phone_call")
 NOUN = {"email": ("e-mail", "e-mails"), "meeting": ("meeting", "meetings"), "phone_call": ("phone call", "phone calls")}
