@@ -112,6 +112,9 @@ def _string_list(obj: dict, name: str) -> list[str]:
 
 
 def _show(value: Any) -> str:
+    """A short, safe rendering of a bad value for the reason text (containers may be nested deeply)."""
+    if isinstance(value, (list, dict)):
+        return f"a JSON {'array' if isinstance(value, list) else 'object'}"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -263,7 +266,7 @@ def parse_message(raw: bytes | None, stream: str, now: datetime) -> dict:
         raise InvalidEvent(f"message must be a JSON object, got {type(obj).__name__}")
     schema = obj.get("schema")
     parsers = _PARSERS[stream]
-    if schema not in parsers:
+    if not isinstance(schema, str) or schema not in parsers:
         raise InvalidEvent(
             f"unknown schema {_show(schema)} on the {stream} topic; expected {' or '.join(parsers)}"
         )

@@ -82,12 +82,16 @@ def handle_activity(activity_id: str, entry: dict | None, message: dict) -> tupl
                              "f": facts if key in keys else None})
         for key in every_key
     ]
+    if message["m"] == "reply":
+        # What this activity answers depends only on its own copies, which a reply cannot change;
+        # not echoing links here also ends e-mails that (maliciously) answer each other or themselves.
+        return entry, sends
     target = effective["in_reply_to"] if effective is not None and effective["type"] == "email" else None
-    info = list(reply_info(effective)) if target else None
+    info = reply_info(effective) if target else None  # None: not (or no longer) a completed reply
     entry["targets"] = sorted(set(entry["targets"]) | ({target} if target else set()))
     sends += [
         Send("activity", t, {"m": "reply", "from": activity_id, "rev": entry["rev"],
-                             "info": info if t == target else None})
+                             "info": list(info) if info and t == target else None})
         for t in entry["targets"]
     ]
     return entry, sends

@@ -17,8 +17,10 @@ def similarity(open_deal: RecordInfo, won: WonDeal) -> float:
     v1, v2 = open_deal.estimated_value, won.estimated_value
     value = 0.0
     if v1 is not None and v2 is not None and v1 > 0 and v2 > 0:
-        value = 1.0 - min(1.0, abs(math.log(v1 / v2)) / math.log(10))
-    return 0.35 * same_industry + 0.35 * jaccard + 0.30 * value
+        # |ln(v1/v2)| / ln 10 == |log10 v1 - log10 v2|, which is exact for powers of ten (100 vs 1000 -> 1)
+        value = 1.0 - min(1.0, abs(math.log10(v1) - math.log10(v2)))
+    # 12 decimals: float noise must neither make a zero score positive nor break a tie
+    return round(0.35 * same_industry + 0.35 * jaccard + 0.30 * value, 12)
 
 
 def won_deal_summary(record: RecordInfo, activities: list[Activity], as_of: float) -> WonDeal:
