@@ -1,4 +1,4 @@
-"""API test fixtures: a real Redis under a per-session key prefix, and real uvicorn servers on free ports."""
+"""API test fixtures: a real worker filling a real Redis under a per-session prefix, real uvicorn servers on free ports."""
 
 from __future__ import annotations
 
@@ -18,13 +18,14 @@ from api_tokens import TOKEN_CONFIG, auth
 from relstream.api.app import create_app
 from relstream.api.config import ApiConfig, parse_tokens
 from relstream.settings import Settings
+from tests.harness import WorkerProcess, publish, redis_documents, small_org_messages
 
 
 @dataclass(frozen=True)
 class Filled:
     settings: Settings
     expected: dict
-    documents: dict[str, dict]  # "type:id" -> the document as written
+    documents: dict[str, dict]  # "type:id" -> the document as the worker wrote it
     activities: dict[str, list[dict]]
 
 
@@ -48,13 +49,19 @@ def redis_client(settings: Settings) -> Iterator[redis.Redis]:
 
 
 @pytest.fixture(scope="session")
-def filled_redis(settings: Settings, redis_client: redis.Redis) -> Filled:
-    """Redis holding the worked example as the worker projects it."""
+def filled_redis(stack, settings: Settings, redis_client: redis.Redis, tmp_path_factory) -> Iterator[Filled]:
+    """Redis holding the worked example as a real worker projects it, at the example's frozen clock."""
     expected = worked_example.load_expected()
-    documents = worked_example.documents(expected)
-    activities = worked_example.activity_lists()
-    worked_example.write(redis_client, settings, documents, activities)
-    return Filled(settings, expected, documents, activities)
+    worker = WorkerProcess(settings.topic_prefix, tmp_path_factory.mktemp("worker"), frozen_clock=expected["as_of"])
+    try:
+        worker.start()
+        publish(settings.topic_prefix, small_org_messages())
+        worked_example.wait_until_projected(worker, expected)
+        documents = redis_documents(settings.topic_prefix)
+        activities = worked_example.activity_lists(redis_client, settings, sorted(documents))
+        yield Filled(settings, expected, documents, activities)
+    finally:
+        worker.stop()
 
 
 class Served:
