@@ -48,7 +48,7 @@ def create_app(settings: Settings) -> faust.App:
         consumer_max_fetch_size=MAX_MESSAGE_BYTES,
         producer_linger_ms=5,
         web_port=settings.worker_web_port,
-        web_host="127.0.0.1",
+        web_host=settings.worker_web_host,
         key_serializer="json",  # tables: str keys and dict values survive the changelog round trip
         value_serializer="json",
     )

@@ -12,6 +12,7 @@ import time
 
 import orjson
 from aiokafka.partitioner import murmur2
+from faust.sensors.prometheus import setup_prometheus_sensors
 
 from relstream.kpi.context import Clock, Params
 from relstream.kpi.explain import activity_list
@@ -153,7 +154,8 @@ class Projector:
 
     # -- web ---------------------------------------------------------------------------------------
     def install_web(self, app) -> None:
-        from prometheus_client import generate_latest
+        """/healthz, /readyz and /metrics (ours and Faust's sensor in one registry) on the worker's web port."""
+        setup_prometheus_sensors(app, registry=self.metrics.registry, name_prefix="faust")
 
         @app.page("/healthz")
         async def healthz(web, request):
@@ -161,9 +163,9 @@ class Projector:
 
         @app.page("/readyz")
         async def readyz(web, request):
-            body = {"ready": self.ready, "partitions": sorted(self.owned_partitions()) if self.ready else []}
-            return web.json(body, status=200 if self.ready else 503)
-
-        @app.page("/metrics")
-        async def metrics(web, request):
-            return web.bytes(generate_latest(self.metrics.registry), content_type="text/plain; version=0.0.4")
+            lag = self.metrics.total_lag()
+            ready = self.ready and lag <= self.settings.ready_max_lag
+            body = {"ready": ready, "recovered": self.ready, "consumer_lag": lag,
+                    "max_lag": self.settings.ready_max_lag,
+                    "partitions": sorted(self.owned_partitions()) if self.ready else []}
+            return web.json(body, status=200 if ready else 503)

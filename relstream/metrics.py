@@ -17,7 +17,21 @@ class WorkerMetrics:
         self.flushes = Histogram("relstream_projection_flush_seconds", "Projection flush duration", registry=r)
         self.documents = Counter("relstream_documents_written", "KPI documents written to Redis", registry=r)
         self.documents_removed = Counter("relstream_documents_removed", "KPI documents removed", registry=r)
+        self.consumer_lag = Gauge(
+            "relstream_consumer_lag", "Messages not yet processed, per topic and partition of this worker",
+            ["topic", "partition"], registry=r)
+        self._lag: dict[tuple[str, int], int] = {}
         self._newest = 0.0
+
+    def set_lag(self, lag: dict[tuple[str, int], int]) -> None:
+        for (topic, partition) in set(self._lag) - set(lag):
+            self.consumer_lag.remove(topic, str(partition))
+        for (topic, partition), value in lag.items():
+            self.consumer_lag.labels(topic, str(partition)).set(value)
+        self._lag = dict(lag)
+
+    def total_lag(self) -> int:
+        return sum(self._lag.values())
 
     def consumed(self, event: dict) -> None:
         self.events.labels(event["kind"]).inc()

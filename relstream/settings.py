@@ -50,6 +50,8 @@ class Settings:
     store: str = "memory://"
     data_dir: str = ".stack/worker"
     worker_web_port: int = 6066
+    worker_web_host: str = "127.0.0.1"
+    ready_max_lag: int = 100_000
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -82,6 +84,8 @@ class Settings:
             store=_env("RELSTREAM_STORE", "memory://"),
             data_dir=_env("RELSTREAM_DATA_DIR", ".stack/worker"),
             worker_web_port=_int("RELSTREAM_WORKER_PORT", 6066),
+            worker_web_host=_env("RELSTREAM_WORKER_HOST", "127.0.0.1"),
+            ready_max_lag=_int("RELSTREAM_READY_MAX_LAG", 100_000),
         )
 
     def now(self) -> datetime:
