@@ -17,6 +17,11 @@ from typing import Callable, Iterable
 
 import orjson
 import redis
+
+from relstream.batch import documents as batch_documents
+from relstream.events import InvalidEvent, parse_message
+from relstream.kpi.context import Clock
+from relstream.timeutil import parse_timestamp, to_epoch
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
@@ -231,3 +236,18 @@ def documents_differences(actual: dict[str, dict], expected: dict[str, dict]) ->
         exp = expected[key].get("widgets", expected[key])
         out += widget_differences(actual[key]["widgets"], exp, key)
     return out
+
+
+FROZEN_NOW = "2026-11-20T12:00:00Z"  # the worked example's processed_at and as_of
+
+
+def batch_recompute(messages, now: str = FROZEN_NOW) -> dict[str, dict]:
+    """What a batch job over the final log says: the reference for every streaming result."""
+    moment = parse_timestamp(now)
+    events = []
+    for topic, _, value in messages:
+        try:
+            events.append(parse_message(value, topic, moment))
+        except InvalidEvent:
+            pass
+    return batch_documents(events, Clock(to_epoch(moment)))

@@ -8,9 +8,8 @@ import pytest
 
 from tests.connectors import scenario
 from tests.harness import (
-    WorkerProcess, documents_differences, read_topic_async, redis_client, redis_documents, wait_until,
+    WorkerProcess, batch_recompute, documents_differences, read_topic_async, redis_client, redis_documents, wait_until,
 )
-from tests.integration.test_worker import batch_recompute
 
 pytestmark = pytest.mark.integration
 CLOCK = "2026-11-04T12:00:00Z"  # the scenario's "Contract signing" meeting is still ahead

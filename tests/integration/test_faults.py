@@ -18,10 +18,9 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from relstream.demo import generate_organisation
 from tests.harness import (
-    BOOTSTRAP, REPO, WorkerProcess, documents_differences, publish, redis_client, redis_documents,
+    BOOTSTRAP, REPO, batch_recompute, documents_differences, publish, redis_client, redis_documents,
     unique_prefix, wait_until,
 )
-from tests.integration.test_worker import NOW, batch_recompute
 
 pytestmark = pytest.mark.integration
 END = datetime(2026, 11, 20, 12, tzinfo=timezone.utc)
@@ -46,45 +45,31 @@ def assert_converges(prefix: str, log, timeout: float = CONVERGE_S) -> None:
         raise AssertionError(f"{len(differences)} differences, e.g. {differences[:5]}") from None
 
 
-@pytest.fixture
-def workers(stack, tmp_path):
-    started: list[WorkerProcess] = []
-
-    def start(prefix: str, wait_ready: bool = True) -> WorkerProcess:
-        process = WorkerProcess(prefix, tmp_path, frozen_clock=NOW).start(wait_ready=wait_ready)
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.stop()
-
-
-def test_kill_minus_nine_while_events_flow(workers):
+def test_kill_minus_nine_while_events_flow(worker):
     """Several SIGKILLs at random moments mid-stream, each followed by a restart: nothing lost or doubled."""
     prefix = unique_prefix("kill9")
     log = organisation(seed=11)
-    worker = workers(prefix)
+    running = worker(prefix)
     rng = random.Random(11)
     chunks = [log[i:i + 60] for i in range(0, len(log), 60)]
     publisher = threading.Thread(target=lambda: [publish(prefix, c) or time.sleep(0.3) for c in chunks])
     publisher.start()
     for _ in range(3):
         time.sleep(rng.uniform(1.0, 4.0))
-        worker.kill()
-        worker = workers(prefix)
+        running.kill()
+        running = worker(prefix)
     publisher.join()
     assert_converges(prefix, log)
 
 
-def test_scale_out_and_in(workers):
+def test_scale_out_and_in(worker):
     """A second worker joins mid-stream (rebalance moves state), later the first one is killed."""
     prefix = unique_prefix("scale")
     log = organisation(seed=12)
     third = len(log) // 3
-    first = workers(prefix)
+    first = worker(prefix)
     publish(prefix, log[:third])
-    second = workers(prefix)
+    second = worker(prefix)
     publish(prefix, log[third:2 * third])
     wait_until(lambda: first.ready() and second.ready(), 120, "both workers ready after the rebalance")
     first.kill()
@@ -93,10 +78,10 @@ def test_scale_out_and_in(workers):
     assert second.ready()
 
 
-def test_lost_redis_is_rebuilt_without_replaying_input(workers):
+def test_lost_redis_is_rebuilt_without_replaying_input(worker):
     prefix = unique_prefix("redis-lost")
     log = organisation(seed=13)
-    workers(prefix)
+    worker(prefix)
     publish(prefix, log)
     assert_converges(prefix, log)
     client = redis_client()
@@ -127,27 +112,27 @@ def _reset_group_to_earliest(group: str, topics: list[str]) -> None:
     asyncio.run(reset())
 
 
-def test_replay_and_group_reset_change_nothing(workers):
+def test_replay_and_group_reset_change_nothing(worker):
     prefix = unique_prefix("replay")
     log = organisation(seed=14)
-    worker = workers(prefix)
+    first = worker(prefix)
     publish(prefix, log)
     assert_converges(prefix, log)
     publish(prefix, log)  # the whole history re-published
     assert_converges(prefix, log)
-    worker.stop()
+    first.stop()
     _reset_group_to_earliest(f"{prefix}-worker", [f"{prefix}.{t}" for t in ("activities", "records", "by-activity", "by-record")])
-    workers(prefix)
+    worker(prefix)
     time.sleep(5)
     assert_converges(prefix, log)
 
 
-def test_backfill_a_year_then_live(workers):
+def test_backfill_a_year_then_live(worker):
     """A new tenant's year of history at full speed, then live events on top."""
     prefix = unique_prefix("backfill")
     history = organisation(seed=15, accounts=4, days=365)
     live = organisation(seed=15, accounts=4, days=365)[-40:]  # re-sent tail: duplicates arriving live
-    workers(prefix)
+    worker(prefix)
     publish(prefix, history)
     assert_converges(prefix, history)
     publish(prefix, live)
@@ -160,14 +145,14 @@ def _kafka_pid() -> int:
         return int(handle.read().strip())
 
 
-def test_broker_restart_while_worker_runs(workers):
+def test_broker_restart_while_worker_runs(worker):
     """The broker goes away and comes back: the worker reconnects by itself and the result is exact."""
     from relstream.stack import ensure_up, kafka_ready
 
     prefix = unique_prefix("broker")
     log = organisation(seed=16)
     half = len(log) // 2
-    worker = workers(prefix)
+    running = worker(prefix)
     publish(prefix, log[:half])
     pid = _kafka_pid()
     os.kill(pid, signal.SIGTERM)
@@ -177,4 +162,4 @@ def test_broker_restart_while_worker_runs(workers):
     wait_until(lambda: kafka_ready(BOOTSTRAP), 120, "the broker to come back")
     publish(prefix, log[half:])
     assert_converges(prefix, log)
-    assert worker.process.poll() is None, "the worker must survive a broker restart"
+    assert running.process.poll() is None, "the worker must survive a broker restart"

@@ -4,47 +4,16 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from relstream.batch import documents as batch_documents
-from relstream.events import InvalidEvent, parse_message
-from relstream.kpi.context import Clock
-from relstream.timeutil import parse_timestamp, to_epoch
 from tests.harness import (
-    WorkerProcess, documents_differences, event, publish, read_topic, redis_client, redis_documents,
+    batch_recompute, documents_differences, event, publish, read_topic, redis_client, redis_documents,
     small_org_expected, small_org_messages, unique_prefix, wait_until,
 )
 
 pytestmark = pytest.mark.integration
-NOW = "2026-11-20T12:00:00Z"
-
-
-def batch_recompute(messages, now: str = NOW) -> dict[str, dict]:
-    """What a batch job over the final log says: the reference for every streaming result."""
-    moment = parse_timestamp(now)
-    events = []
-    for topic, _, value in messages:
-        try:
-            events.append(parse_message(value, topic, moment))
-        except InvalidEvent:
-            pass
-    return batch_documents(events, Clock(to_epoch(moment)))
 
 
 def converged(prefix: str, expected: dict) -> bool:
     return not documents_differences(redis_documents(prefix), expected)
-
-
-@pytest.fixture
-def worker(stack, tmp_path):
-    started = []
-
-    def start(prefix: str, **env) -> WorkerProcess:
-        process = WorkerProcess(prefix, tmp_path, frozen_clock=NOW, **env).start()
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        process.stop()
 
 
 def test_small_org_published_twice_equals_expected(worker):
