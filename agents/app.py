@@ -26,12 +26,14 @@ from agents.projector import Projector
 from agents.store import FaustRecordStore
 from agents.won_deals import WonDealsView
 from relstream.events import InvalidEvent, parse_message
+from relstream.ops import consumer_lag
 from relstream.pipeline import routing_key, stage_message
 from relstream.settings import Settings
 from relstream.state import Send, handle_activity, handle_record_stage
 from relstream.topics import MAX_MESSAGE_BYTES, ensure_topics
 
 log = logging.getLogger("relstream.worker")
+LAG_INTERVAL_S = 10.0
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -138,6 +140,23 @@ def create_app(settings: Settings) -> faust.App:
     @app.task
     async def follow_won_deals() -> None:
         await won_deals.run()
+
+    @app.task
+    async def watch_lag() -> None:
+        """Consumer lag of this worker's partitions, for /metrics and /readyz."""
+        group = f"{settings.topic_prefix}-worker"
+        while True:
+            await asyncio.sleep(LAG_INTERVAL_S)
+            try:
+                assigned = app.consumer.assignment()
+                rows = await consumer_lag(settings)
+            except Exception as exc:  # the broker may be restarting: keep the last figures
+                log.warning("could not read consumer lag (%s); will retry in %.0f s", exc, LAG_INTERVAL_S)
+                continue
+            projector.metrics.set_lag({
+                (row.topic, row.partition): row.lag for row in rows
+                if row.group == group and any(tp.topic == row.topic and tp.partition == row.partition for tp in assigned)
+            })
 
     projector.install_web(app)
     return app
