@@ -116,3 +116,24 @@ def test_same_email_from_both_sources_counts_once(worker):
     assert bob["customer_interactions"]["email"] == {"by_us": 1, "by_them": 0}
     assert bob["email_engagement"]["tracked"] == 1 and bob["email_engagement"]["opened"] == 1
     assert bob["relationship_health"]["last_interaction"]["subject"] == "CRM subject"
+
+
+def test_a_burst_on_one_record_is_coalesced_into_few_writes(worker):
+    """1,000 e-mails to one contact in a burst: a handful of document writes, the last one exact."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    prefix = unique_prefix("burst")
+    process = worker(prefix)
+    log = [event("activities", _email(f"b-{n}", 1, sender=ANNA, to=[BOB], at=f"2026-11-1{n % 10}T10:{n % 60:02d}:00Z"))
+           for n in range(1000)]
+    publish(prefix, log)
+    expected = batch_recompute(log)
+    wait_until(lambda: converged(prefix, expected), 120, "the burst's documents")
+    assert redis_documents(prefix)["contact:c-bob"]["widgets"]["customer_interactions"]["email"]["by_us"] == 1000
+
+    status, body = process.get("/metrics")
+    assert status == 200
+    samples = {s.name: s.value for family in text_string_to_metric_families(body.decode()) for s in family.samples}
+    assert samples["relstream_events_consumed_total"] == 1000
+    # two documents (contact c-bob, account a-klant) rewritten a few times each, not 2,000 times
+    assert 2 <= samples["relstream_documents_written_total"] < 150
