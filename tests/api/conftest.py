@@ -1,4 +1,4 @@
-"""API test fixtures: a real worker filling a real Redis under a per-session prefix, real uvicorn servers on free ports."""
+"""API test fixtures: a real worker fills Redis under a per-session prefix; uvicorn servers on free ports."""
 
 from __future__ import annotations
 
