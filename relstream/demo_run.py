@@ -40,6 +40,7 @@ STOP_GRACE_S = 10.0
 TICK_S = 0.5
 SAMPLE_S = 2.0  # Redis scan and worker metrics: cheap, but no need on every repaint
 RATE_WINDOW_S = 5.0
+LINK_SETTLE_S = 10.0  # while the worker projects the history, the healthiest account changes every few seconds
 PR_SET_PDEATHSIG = 1
 STATE_STYLES = {"starting": "yellow", "ready": "green", "failed": "bold red", "stopped": "dim"}
 AUTH_NOTICE = (
@@ -214,7 +215,9 @@ class Observed:
     documents: int | None = None
     consumed: int | None = None
     dead_lettered: int | None = None
+    lag: int | None = None
     healthiest: tuple[str, str, float] | None = None  # account id, name, health score
+    healthiest_since: float = 0.0  # monotonic time it became the healthiest
 
 
 async def _count_documents(client: aioredis.Redis, settings: Settings) -> int:
@@ -231,15 +234,22 @@ async def _healthiest_account(client: aioredis.Redis, settings: Settings) -> tup
     return account_id, name, score
 
 
-async def _worker_counts(http: aiohttp.ClientSession, url: str) -> tuple[int, int]:
-    """(valid events consumed, events dead-lettered) from the worker's Prometheus counters."""
+async def _worker_counts(http: aiohttp.ClientSession, url: str) -> tuple[int, int, int]:
+    """(valid events consumed, events dead-lettered, consumer lag) from the worker's Prometheus metrics."""
     async with http.get(url) as response:
         text = await response.text()
     totals = {
-        family.name: sum(sample.value for sample in family.samples if sample.name.endswith("_total"))
+        family.name: sum(sample.value for sample in family.samples if sample.name in _values_of(family.name))
         for family in text_string_to_metric_families(text)
     }
-    return int(totals.get("relstream_events_consumed", 0)), int(totals.get("relstream_events_dead_lettered", 0))
+    names = ("relstream_events_consumed", "relstream_events_dead_lettered", "relstream_consumer_lag")
+    consumed, dead, lag = (int(totals.get(name, 0)) for name in names)
+    return consumed, dead, lag
+
+
+def _values_of(family: str) -> tuple[str, str]:
+    """A counter's value is its `_total` sample, a gauge's has the family's name; `_created` is neither."""
+    return family, f"{family}_total"
 
 
 async def _answers(http: aiohttp.ClientSession, url: str) -> bool:
@@ -271,6 +281,7 @@ class Demo:
         self.published = Published()
         self.publisher: asyncio.Task | None = None
         self.observed = Observed()
+        self.linked: str | None = None  # the account whose link was printed last
         self.console = Console(highlight=False, soft_wrap=True)  # URLs and paths stay whole in piped logs
 
     async def run(self) -> int:
@@ -366,11 +377,24 @@ class Demo:
             counts = await _worker_counts(http, f"{self.worker_url}/metrics")
         except (redis.RedisError, aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError):
             return
-        self.observed.consumed, self.observed.dead_lettered = counts
-        if healthiest and self.observed.healthiest is None:
-            account_id, name, score = healthiest
-            live.console.print(f"healthiest account: {name} (health {score:.0f}) {self._account_url(account_id)}")
-        self.observed.healthiest = healthiest or self.observed.healthiest
+        self.observed.consumed, self.observed.dead_lettered, self.observed.lag = counts
+        if healthiest:
+            self._note_healthiest(live, healthiest)
+
+    def _note_healthiest(self, live: Live, healthiest: tuple[str, str, float]) -> None:
+        """Print the link of a new healthiest account once the worker took in the history and it stayed on top for
+        LINK_SETTLE_S: the log then tells which account leads without one line per flicker of the catch-up."""
+        observed = self.observed
+        if observed.healthiest is None or observed.healthiest[0] != healthiest[0]:
+            observed.healthiest_since = time.monotonic()
+        observed.healthiest = healthiest
+        history_in = observed.consumed + observed.dead_lettered >= self.published.history > 0
+        settled = time.monotonic() - observed.healthiest_since >= LINK_SETTLE_S
+        if not (history_in and settled) or self.linked == healthiest[0]:
+            return
+        self.linked = healthiest[0]
+        account_id, name, score = healthiest
+        live.console.print(f"healthiest account: {name} (health {score:.0f}) {self._account_url(account_id)}")
 
     def _account_url(self, account_id: str) -> str:
         return f"{self.api_url}/ui/account/{quote(account_id, safe='')}"
@@ -392,8 +416,8 @@ class Demo:
         observed, published = self.observed, self.published
         numbers.add_row("events published", f"{published.total} (history {published.history}), "
                                             f"{published.rate():.1f} events/s")
-        numbers.add_row("worker consumed", f"{_shown(observed.consumed)} valid, "
-                                           f"{_shown(observed.dead_lettered)} dead-lettered")
+        numbers.add_row("worker consumed", f"{_shown(observed.consumed)} valid, {_shown(observed.dead_lettered)} "
+                                           f"dead-lettered, lag {_shown(observed.lag)}")
         numbers.add_row("documents in Redis", _shown(observed.documents))
         numbers.add_row("dashboard", f"{self.api_url}/ui/" if self.api.state == "ready" else "-")
         if observed.healthiest:
