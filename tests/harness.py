@@ -26,7 +26,18 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 REPO = Path(__file__).resolve().parents[1]
-SMALL_ORG = Path(os.environ.get("RELSTREAM_SPEC_DIR", REPO.parent / "shared" / "spec")) / "examples" / "small-org"
+
+
+def _small_org_dir() -> Path:
+    """The spec's worked example: from RELSTREAM_SPEC_DIR or the spec beside the repo when present (so a
+    spec update is picked up), else the copy in tests/data taken from SPEC.md's examples/small-org."""
+    for spec in (os.environ.get("RELSTREAM_SPEC_DIR"), REPO.parent / "shared" / "spec"):
+        if spec and (Path(spec) / "examples" / "small-org" / "expected.json").exists():
+            return Path(spec) / "examples" / "small-org"
+    return REPO / "tests" / "data" / "small-org"
+
+
+SMALL_ORG = _small_org_dir()
 BOOTSTRAP = os.environ.get("RELSTREAM_KAFKA_BOOTSTRAP", "localhost:9092")
 REDIS_URL = os.environ.get("RELSTREAM_REDIS_URL", "redis://localhost:6379/0")
 
