@@ -146,17 +146,16 @@ def create_app(settings: Settings) -> faust.App:
         """Consumer lag of this worker's partitions, for /metrics and /readyz."""
         group = f"{settings.topic_prefix}-worker"
         while True:
-            await asyncio.sleep(LAG_INTERVAL_S)
             try:
-                assigned = app.consumer.assignment()
+                assigned = {(tp.topic, tp.partition) for tp in app.consumer.assignment()}
                 rows = await consumer_lag(settings)
+                projector.metrics.set_lag({
+                    (row.topic, row.partition): row.lag for row in rows
+                    if row.group == group and (row.topic, row.partition) in assigned
+                })
             except Exception as exc:  # the broker may be restarting: keep the last figures
                 log.warning("could not read consumer lag (%s); will retry in %.0f s", exc, LAG_INTERVAL_S)
-                continue
-            projector.metrics.set_lag({
-                (row.topic, row.partition): row.lag for row in rows
-                if row.group == group and any(tp.topic == row.topic and tp.partition == row.partition for tp in assigned)
-            })
+            await asyncio.sleep(LAG_INTERVAL_S)
 
     projector.install_web(app)
     return app
