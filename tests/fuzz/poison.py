@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from relstream.demo import generate_organisation
 from relstream.events import MAX_MESSAGE_BYTES, InvalidEvent, parse_message
 from relstream.timeutil import parse_timestamp
+from tests.harness import FROZEN_NOW
 
-CLOCK = "2026-11-20T12:00:00Z"  # the worked example's as_of: the worker under test runs frozen at it
-NOW = parse_timestamp(CLOCK)
+NOW = parse_timestamp(FROZEN_NOW)  # the clock the worker under test is frozen at
 VALID = generate_organisation(seed=1, accounts=2, days=10, end=NOW)
 STREAMS = ("activities", "records")
 OVERSIZE = MAX_MESSAGE_BYTES + 200 * 1024  # ~1.2 MiB: over the validator's limit, under the broker's 4 MiB
@@ -100,7 +100,7 @@ def edge_cases() -> list[tuple[str, bytes | None]]:
 
 
 def is_poison(stream: str, raw: bytes | None) -> bool:
-    """What the worker, frozen at CLOCK, must dead-letter."""
+    """What the worker, frozen at FROZEN_NOW, must dead-letter."""
     try:
         parse_message(raw, stream, NOW)
     except InvalidEvent:
@@ -131,7 +131,8 @@ def _mutated_object(draw, obj):
     if mutation == "timestamp" and isinstance(obj, dict):
         return replace_at(obj, (draw(st.sampled_from(TIMESTAMP_FIELDS)),), draw(timestamps))
     if mutation == "oversize":
-        return replace_at(obj, draw(st.sampled_from(places)), "x" * draw(st.sampled_from((OVERSIZE, MAX_MESSAGE_BYTES - 1024))))
+        size = draw(st.sampled_from((OVERSIZE, MAX_MESSAGE_BYTES - 1024)))  # over, and just under, the limit
+        return replace_at(obj, draw(st.sampled_from(places)), "x" * size)
     return replace_at(obj, draw(st.sampled_from(places)), draw(json_values))
 
 

@@ -16,8 +16,6 @@ from relstream.topics import MAX_MESSAGE_BYTES
 from tests.harness import REPO
 
 OPS = REPO / "ops"
-# Announced in issue 3 and drawn by the dashboard; agents/ exports it once the worker computes lag.
-ANNOUNCED_METRICS = {"relstream_consumer_lag"}
 SAMPLE_SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), "gauge": ("",)}
 
 
@@ -55,7 +53,7 @@ def scrape_jobs() -> dict[str, dict]:
 
 
 def test_every_dashboard_query_uses_metrics_that_exist(dashboard):
-    known = exposed_names(WorkerMetrics().registry) | api_metric_names() | ANNOUNCED_METRICS
+    known = exposed_names(WorkerMetrics().registry) | api_metric_names()
     for expr in expressions(dashboard):
         names = set(re.findall(r"\brelstream_[a-z_]+", expr))
         jobs = set(re.findall(r'job="([^"]+)"', expr))
@@ -66,7 +64,7 @@ def test_every_dashboard_query_uses_metrics_that_exist(dashboard):
 
 def test_dashboard_draws_every_worker_metric(dashboard):
     queries = "\n".join(expressions(dashboard))
-    families = {family.name for family in WorkerMetrics().registry.collect()} | ANNOUNCED_METRICS
+    families = {family.name for family in WorkerMetrics().registry.collect()}
     assert {family for family in families if family not in queries} == set()
 
 
