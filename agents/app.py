@@ -88,7 +88,7 @@ def create_app(settings: Settings) -> faust.App:
                 parsed = parse_message(event.value, message.topic.rsplit(".", 1)[-1], settings.now())
             except InvalidEvent as exc:
                 log.warning("dead-lettered %s[%d]@%d: %s", message.topic, message.partition, message.offset, exc.reason)
-                projector.metrics.dead_lettered(exc.reason)
+                projector.metrics.dead_lettered(exc.code)
                 await dlq.send(key=message.key, value=event.value, headers={
                     "relstream.reason": exc.reason.encode(), "relstream.topic": message.topic.encode(),
                     "relstream.partition": str(message.partition).encode(),
@@ -134,7 +134,7 @@ def create_app(settings: Settings) -> faust.App:
                 await projector.flush()
             except Exception as exc:  # Redis or broker away: keep the state, retry, tell the operator
                 log.error("projection flush failed (%s: %s); dirty records kept, retrying in 1 s. "
-                          "Check RELSTREAM_REDIS_URL=%s", type(exc).__name__, exc, settings.redis_url)
+                          "Check RELSTREAM_REDIS_URL (%s)", type(exc).__name__, exc, settings.redis_address)
                 await asyncio.sleep(1)
 
     @app.task

@@ -24,7 +24,6 @@ from relstream.timeutil import utc_day
 
 log = logging.getLogger("relstream.projection")
 CHUNK = 200
-ROLL_CHECK_S = 10.0
 
 
 class Projector:
@@ -40,8 +39,8 @@ class Projector:
         self.dirty: set[str] = set()
         self.ready = False
         self.snapshot_hashes: dict[str, bytes] = {}
-        self.last_roll = 0.0
         self.rolled_day = None
+        self.unmarked: set[int] = set()  # owned partitions fully re-projected into `dirty`, marker not yet set
         self.snapshots = app.topic(settings.topic("kpi-snapshots"), key_serializer="raw", value_serializer="raw")
         self.won_topic = app.topic(settings.topic("won-deals"), key_serializer="raw", value_serializer="raw")
 
@@ -75,6 +74,7 @@ class Projector:
         owned = self.owned_partitions()
         keys = self.store.rebuild_indexes(lambda k: self.owns(k, owned))
         self.dirty = {k for k in keys if not k.startswith(f"{PARTY}:")}
+        self.unmarked = set(owned)
         self.ready = True
         log.info("state recovered: %d records in partitions %s; re-projecting all of them", len(self.dirty), sorted(owned))
 
@@ -85,17 +85,15 @@ class Projector:
     async def _roll_forward(self, now: float, owned: set[int]) -> None:
         """Re-evaluate what time or a lost Redis made stale: everything on a new UTC day, a partition
         whose Redis marker vanished (FLUSHALL, Redis restarted empty, `relstream projection rebuild`)."""
-        if time.monotonic() - self.last_roll < ROLL_CHECK_S:
-            return
-        self.last_roll = time.monotonic()
         day = utc_day(now)
         if day != self.rolled_day:
             self.rolled_day = day
             self.mark_all()
-        lost = await self.redis.lost(owned)
+        lost = await self.redis.lost(owned) - self.unmarked
         if lost:
             log.warning("Redis lost the projection of partitions %s (flushed or restarted): rebuilding them", sorted(lost))
             self.mark_all()
+            self.unmarked |= lost
 
     async def flush(self) -> None:
         if not self.ready:
@@ -104,10 +102,18 @@ class Projector:
         now = self.settings.now().timestamp()
         owned = self.owned_partitions()
         await self._roll_forward(now, owned)
+        rebuilt = self.unmarked & owned  # all their records are dirty now: this flush writes them
         keys = [k for k in self.dirty if self.owns(k, owned)]
         self.dirty.clear()
-        if not keys:
-            return
+        if keys:
+            await self._write(keys, now)
+        if rebuilt:
+            await self.redis.mark_complete(rebuilt)
+            self.unmarked -= rebuilt
+        if keys:
+            self.metrics.flushes.observe(time.perf_counter() - started)
+
+    async def _write(self, keys: list[str], now: float) -> None:
         clock = Clock(now, self.params)
         won = self.won_deals.list() if self.won_deals else []
         for start in range(0, len(keys), CHUNK):
@@ -118,8 +124,6 @@ class Projector:
                 self.dirty.update(keys[start:])  # nothing is lost: retried at the next flush
                 raise
             await asyncio.sleep(0)  # let the agents run between chunks of a big rebuild
-        await self.redis.mark_complete(owned)
-        self.metrics.flushes.observe(time.perf_counter() - started)
 
     async def _flush_chunk(self, keys: list[str], clock: Clock, won) -> None:
         updates = {}

@@ -6,6 +6,7 @@ seconds, `source` as a string ("" when missing) and only the fields the KPIs use
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
@@ -37,6 +38,23 @@ class InvalidEvent(Exception):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+    @property
+    def code(self) -> str:
+        """A short, bounded category of the reason (metric label): `field:occurred_at`, `not_json`, ..."""
+        named = _NAMED_PART.match(self.reason)
+        if named:
+            return "field:" + _INDEX.sub("", named.group(1) or named.group(2))
+        return next((code for prefix, code in _REASON_CODES if self.reason.startswith(prefix)), "other")
+
+
+_INDEX = re.compile(r"\[\d+\]")
+_NAMED_PART = re.compile(r"^(?:field|party) '([^']{1,40})'|^(regarding):")
+_REASON_CODES = (
+    ("message of", "too_large"), ("not valid UTF-8 JSON", "not_json"), ("JSON nested", "too_deep"),
+    ("message must be a JSON object", "not_object"), ("unknown schema", "unknown_schema"),
+    ("completed activity dated", "completed_in_future"), ("empty message", "empty"),
+)
 
 
 def _string(obj: dict, name: str, *, required: bool = False) -> str | None:

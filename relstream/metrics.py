@@ -11,7 +11,8 @@ class WorkerMetrics:
         self.registry = registry or CollectorRegistry()
         r = self.registry
         self.events = Counter("relstream_events_consumed", "Valid input events consumed", ["kind"], registry=r)
-        self.dlq = Counter("relstream_events_dead_lettered", "Invalid input events sent to the DLQ", ["reason"], registry=r)
+        self.dlq = Counter("relstream_events_dead_lettered", "Invalid input events sent to the DLQ, by reason code",
+                           ["reason"], registry=r)
         self.event_time_lag = Gauge(
             "relstream_event_time_lag_seconds", "now - occurred_at of the newest applied activity", registry=r)
         self.flushes = Histogram("relstream_projection_flush_seconds", "Projection flush duration", registry=r)
@@ -41,6 +42,5 @@ class WorkerMetrics:
         if self._newest:
             self.event_time_lag.set(max(0.0, time.time() - self._newest))
 
-    def dead_lettered(self, reason: str) -> None:
-        # label by the reason's first clause so the label set stays small
-        self.dlq.labels(reason.split(":")[0][:60]).inc()
+    def dead_lettered(self, code: str) -> None:
+        self.dlq.labels(code).inc()

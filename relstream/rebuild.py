@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import sys
 import time
-from urllib.parse import urlparse
 
 from redis.exceptions import RedisError
 
@@ -44,15 +43,9 @@ async def rebuild(settings: Settings, wait_s: float) -> tuple[float, set[int]]:
         await projection.close()
 
 
-def redis_address(url: str) -> str:
-    """host:port/db only: a password in RELSTREAM_REDIS_URL must not reach terminals and CI logs."""
-    parsed = urlparse(url)
-    return f"{parsed.hostname}:{parsed.port or 6379}{parsed.path}"
-
-
 def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    redis = redis_address(settings.redis_url)
+    redis = settings.redis_address
     print(f"relstream projection rebuild: asking the workers of prefix {settings.topic_prefix!r} to re-project "
           f"partitions 0..{settings.partitions - 1} into Redis at {redis}", file=sys.stderr)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from urllib.parse import urlparse
 
 
 def _env(name: str, default: str) -> str:
@@ -91,6 +92,12 @@ class Settings:
     def now(self) -> datetime:
         """The evaluation clock: frozen in tests and replays of the worked example, wall clock otherwise."""
         return self.frozen_clock or datetime.now(timezone.utc)
+
+    @property
+    def redis_address(self) -> str:
+        """host:port/db only: a password in RELSTREAM_REDIS_URL must not reach terminals and logs."""
+        parsed = urlparse(self.redis_url)
+        return f"{parsed.hostname}:{parsed.port or 6379}{parsed.path}"
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}.{name}"

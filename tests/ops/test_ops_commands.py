@@ -135,8 +135,6 @@ def live_traffic(prefix: str):
         thread.join(timeout=30)
 
 
-@pytest.mark.xfail(strict=True, reason="agents/projector.py: any flush with dirty records re-sets the markers of "
-                   "all owned partitions, so under traffic the rebuild request is undone before the 10 s check")
 def test_rebuild_under_live_traffic(ops_worker):
     client = redis_client()
     with live_traffic(ops_worker.prefix):
