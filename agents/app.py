@@ -48,6 +48,7 @@ def create_app(settings: Settings) -> faust.App:
         consumer_auto_offset_reset="earliest",
         producer_max_request_size=MAX_MESSAGE_BYTES,
         consumer_max_fetch_size=MAX_MESSAGE_BYTES,
+        consumer_metadata_max_age_ms=30_000,  # notice new partitions (and heal a missed assignment) quickly
         producer_linger_ms=5,
         web_port=settings.worker_web_port,
         web_host=settings.worker_web_host,

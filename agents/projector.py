@@ -168,7 +168,7 @@ class Projector:
         @app.page("/readyz")
         async def readyz(web, request):
             lag = self.metrics.total_lag()
-            ready = self.ready and lag <= self.settings.ready_max_lag
+            ready = self.ready and bool(self.owned_partitions()) and lag <= self.settings.ready_max_lag
             body = {"ready": ready, "recovered": self.ready, "consumer_lag": lag,
                     "max_lag": self.settings.ready_max_lag,
                     "partitions": sorted(self.owned_partitions()) if self.ready else []}

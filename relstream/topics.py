@@ -1,6 +1,7 @@
 """Every topic of the topology, created up front so a fresh broker (or a new prefix) just works."""
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -26,17 +27,35 @@ def topic_specs(settings: Settings) -> list[NewTopic]:
     ]
 
 
-async def ensure_topics(settings: Settings) -> None:
+async def ensure_topics(settings: Settings, timeout: float = 120.0) -> None:
+    """Create what is missing, then wait until every partition has a leader: a consumer group that
+    assigns before the new topics are in the metadata would get no partitions at all."""
+    specs = topic_specs(settings)
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=30000)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [spec for spec in topic_specs(settings) if spec.name not in existing]
-        for spec in missing:
+        for spec in (s for s in specs if s.name not in existing):
             try:
                 await admin.create_topics([spec])
                 log.info("created topic %s (%d partitions)", spec.name, spec.num_partitions)
             except TopicAlreadyExistsError:
                 pass  # another worker won the race
+        await _wait_for_leaders(admin, [s.name for s in specs], timeout)
     finally:
         await admin.close()
+
+
+async def _wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str], timeout: float) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        described = await admin.describe_topics(names)
+        pending = [
+            d["topic"] for d in described
+            if d.get("error_code") or not d.get("partitions") or any(p["leader"] < 0 for p in d["partitions"])
+        ]
+        if not pending:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise RuntimeError(f"topics without partition leaders after {timeout:.0f} s: {pending}; is the broker healthy?")
+        await asyncio.sleep(0.5)
