@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.harness import REPO, free_port, redis_client, unique_prefix
+from tests.harness import REPO, free_port, process_alive, redis_client, unique_prefix
 
 pytestmark = pytest.mark.integration
 READY_TIMEOUT_S = 300.0  # two cores shared with other sessions: a cold worker can take minutes
@@ -96,14 +96,6 @@ def listening(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def test_demo_serves_kpis_and_ctrl_c_stops_what_it_started(start_demo):
     demo = start_demo()
     document = demo.wait_for(lambda: account_document(demo.api), "KPI document served by the API")
@@ -119,7 +111,7 @@ def test_demo_serves_kpis_and_ctrl_c_stops_what_it_started(start_demo):
     demo.process.send_signal(signal.SIGINT)
     assert demo.process.wait(timeout=STOP_TIMEOUT_S) == 0, demo.text()
     assert not any(listening(port) for port in demo.ports.values()), demo.text()
-    assert not any(alive(pid) for pid in children.values()), demo.text()
+    assert not any(process_alive(pid) for pid in children.values()), demo.text()
     assert "Kafka and Redis keep running" in demo.text()
 
 
@@ -139,4 +131,4 @@ def test_a_dying_child_is_named_with_its_log_and_the_other_is_stopped(start_demo
     assert demo.process.wait(timeout=READY_TIMEOUT_S) == 1, demo.text()
     assert f"api exited with code 1; its log is {demo.tmp / 'demo-api.log'}" in demo.text()
     assert "RELSTREAM_API_TOKENS" in demo.text()  # the log's tail says why
-    assert not alive(demo.child_pids()["worker"]) and not listening(demo.ports["worker"])
+    assert not process_alive(demo.child_pids()["worker"]) and not listening(demo.ports["worker"])

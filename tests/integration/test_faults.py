@@ -18,7 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from relstream.demo import generate_organisation
 from tests.harness import (
-    BOOTSTRAP, REPO, batch_recompute, documents_differences, publish, redis_client, redis_documents,
+    BOOTSTRAP, REPO, batch_recompute, documents_differences, process_alive, publish, redis_client, redis_documents,
     unique_prefix, wait_until,
 )
 
@@ -139,14 +139,6 @@ def test_backfill_a_year_then_live(worker):
     assert_converges(prefix, history + live)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def _kafka_pid() -> int:
     run_dir = os.environ.get("RELSTREAM_STACK_DIR", str(REPO / ".stack"))
     with open(os.path.join(run_dir, "run", "kafka.pid")) as handle:
@@ -164,7 +156,7 @@ def test_broker_restart_while_worker_runs(worker):
     publish(prefix, log[:half])
     pid = _kafka_pid()
     os.kill(pid, signal.SIGTERM)
-    wait_until(lambda: not _alive(pid), 120, "the broker process to exit")
+    wait_until(lambda: not process_alive(pid), 120, "the broker process to exit")
     ensure_up()
     wait_until(lambda: kafka_ready(BOOTSTRAP), 120, "the broker to come back")
     publish(prefix, log[half:])
