@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+from pathlib import Path
 
 import faust
 import orjson
@@ -168,6 +169,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)  # Faust needs it; a fresh checkout has none
     asyncio.run(ensure_topics(settings))
     app = create_app(settings)
     worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
