@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import time
 from pathlib import Path
 
 import faust
@@ -35,6 +36,7 @@ from relstream.topics import MAX_MESSAGE_BYTES, ensure_topics
 
 log = logging.getLogger("relstream.worker")
 LAG_INTERVAL_S = 10.0
+FLUSH_PAUSE_FACTOR = 4.0
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -130,10 +132,15 @@ def create_app(settings: Settings) -> faust.App:
     @app.task
     async def flush_projection() -> None:
         """Coalesce: whatever got dirty during one interval is written once at its end."""
+        pause = settings.flush_interval_s
         while True:
-            await asyncio.sleep(settings.flush_interval_s)
+            await asyncio.sleep(pause)
+            started = time.monotonic()
             try:
                 await projector.flush()
+                # Adaptive coalescing: while catching up, flushes may take at most ~1/5 of the time,
+                # so a backlog is not re-evaluated over and over; at normal load this is the interval.
+                pause = max(settings.flush_interval_s, FLUSH_PAUSE_FACTOR * (time.monotonic() - started))
             except Exception as exc:  # Redis or broker away: keep the state, retry, tell the operator
                 log.error("projection flush failed (%s: %s); dirty records kept, retrying in 1 s. "
                           "Check RELSTREAM_REDIS_URL (%s)", type(exc).__name__, exc, settings.redis_address)

@@ -19,7 +19,8 @@ from relstream.kpi.explain import activity_list
 from relstream.metrics import WorkerMetrics
 from relstream.projection import RedisProjection
 from relstream.settings import Settings
-from relstream.state import PARTY, evaluate_record, record_activities, won_deal
+from relstream.model import Activity
+from relstream.state import PARTY, evaluate_record, live_facts, won_deal
 from relstream.timeutil import utc_day
 
 log = logging.getLogger("relstream.projection")
@@ -39,6 +40,7 @@ class Projector:
         self.dirty: set[str] = set()
         self.ready = False
         self.snapshot_hashes: dict[str, bytes] = {}
+        self.decoded: dict[tuple[str, str], tuple[dict, Activity]] = {}
         self.rolled_day = None
         self.unmarked: set[int] = set()  # owned partitions fully re-projected into `dirty`, marker not yet set
         self.snapshots = app.topic(settings.topic("kpi-snapshots"), key_serializer="raw", value_serializer="raw")
@@ -72,6 +74,7 @@ class Projector:
 
     def on_recovered(self) -> None:
         owned = self.owned_partitions()
+        self.decoded.clear()
         keys = self.store.rebuild_indexes(lambda k: self.owns(k, owned))
         self.dirty = {k for k in keys if not k.startswith(f"{PARTY}:")}
         self.unmarked = set(owned)
@@ -125,13 +128,30 @@ class Projector:
                 raise
             await asyncio.sleep(0)  # let the agents run between chunks of a big rebuild
 
+    def _activities(self, key: str) -> list[Activity]:
+        """The record's activities, decoding only facts that changed since the last flush (a record with
+        thousands of activities is re-evaluated often; decoding them all each time dominated flushes)."""
+        activities = []
+        for activity_id in self.store.activity_ids(key):
+            facts = live_facts(self.store.get_attribution(key, activity_id))
+            if facts is None:
+                self.decoded.pop((key, activity_id), None)
+                continue
+            cached = self.decoded.get((key, activity_id))
+            if cached is None or cached[0] is not facts:  # the table holds a new dict after every change
+                cached = (facts, Activity.from_wire(facts))
+                self.decoded[(key, activity_id)] = cached
+            activities.append(cached[1])
+        return activities
+
     async def _flush_chunk(self, keys: list[str], clock: Clock, won) -> None:
         updates = {}
         for key in keys:
-            document = evaluate_record(self.store, key, clock, time.time(), won)
-            updates[key] = None if document is None else (document, activity_list(record_activities(self.store, key)))
+            activities = self._activities(key)
+            document = evaluate_record(self.store, key, clock, time.time(), won, activities)
+            updates[key] = None if document is None else (document, activity_list(activities))
             if key.startswith("opportunity:"):
-                await self._publish_won_deal(key, clock.as_of)
+                await self._publish_won_deal(key, clock.as_of, activities)
         await self.redis.write(updates)
         for key, update in updates.items():
             await self._publish_snapshot(key, None if update is None else update[0])
@@ -149,8 +169,8 @@ class Projector:
         value = None if document is None else orjson.dumps(document)
         await self.snapshots.send(key=key.encode(), value=value)
 
-    async def _publish_won_deal(self, key: str, as_of: float) -> None:
-        deal = won_deal(self.store, key, as_of)
+    async def _publish_won_deal(self, key: str, as_of: float, activities: list[Activity]) -> None:
+        deal = won_deal(self.store, key, as_of, activities)
         deal_id = key.split(":", 1)[1]
         if self.won_deals.get(deal_id) == deal:
             return

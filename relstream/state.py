@@ -207,22 +207,23 @@ def record_info(store: RecordStore, key: str) -> RecordInfo | None:
 
 
 def evaluate_record(
-    store: RecordStore, key: str, clock: Clock, computed_at: float, won_deals: list[WonDeal]
+    store: RecordStore, key: str, clock: Clock, computed_at: float, won_deals: list[WonDeal],
+    activities: list[Activity] | None = None,
 ) -> dict | None:
     """The record's KPI document, or None when no activity is attributed to it any more."""
-    activities = record_activities(store, key)
+    activities = record_activities(store, key) if activities is None else activities
     if not activities:
         return None
     record_type, record_id = key.split(":", 1)
     return build_document(record_type, record_id, activities, clock, computed_at, record_info(store, key), won_deals)
 
 
-def won_deal(store: RecordStore, key: str, as_of: float) -> WonDeal | None:
+def won_deal(store: RecordStore, key: str, as_of: float, activities: list[Activity] | None = None) -> WonDeal | None:
     """The similar-deals candidate this record is, if it is a won opportunity."""
     record = record_info(store, key)
     if record is None or record.type != "opportunity" or record.status != "won":
         return None
-    return won_deal_summary(record, record_activities(store, key), as_of)
+    return won_deal_summary(record, record_activities(store, key) if activities is None else activities, as_of)
 
 
 class MemoryRecordStore:
