@@ -1,0 +1,94 @@
+"""`python -m bench.floor`: the worker's own logic without Kafka, Faust or Redis, on one core.
+
+The same input through the same handlers (`relstream.state`) in FIFO order, and the same document
+evaluation, all in one loop: the most one worker could do with this logic if messaging cost nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from collections import Counter, deque
+from datetime import datetime, timezone
+
+from relstream.demo import generate_activity_events
+from relstream.events import InvalidEvent, parse_message
+from relstream.kpi.context import Clock, Params
+from relstream.pipeline import routing_key, stage_message
+from relstream.settings import Settings
+from relstream.state import PARTY, MemoryRecordStore, evaluate_record, handle_activity, handle_record_stage
+
+
+class Floor:
+    """Both stages and the projection's evaluation, timed separately."""
+
+    def __init__(self, now: datetime, settings: Settings):
+        self.clock = Clock(now.timestamp(), Params(settings.window_days, settings.health_frequency_days,
+                                                   settings.health_weights))
+        self.now = now
+        self.store = MemoryRecordStore()
+        self.activities: dict[str, dict] = {}
+        self.dirty: set[str] = set()
+        self.seconds: Counter[str] = Counter()
+        self.messages: Counter[str] = Counter()
+        self.evaluations = 0
+
+    def consume(self, topic: str, value: bytes) -> None:
+        """One input message and everything it causes downstream."""
+        started = time.perf_counter()
+        try:
+            event = parse_message(value, topic, self.now)
+        except InvalidEvent:
+            return
+        queue = deque([(*routing_key(event), stage_message(event))])
+        self.seconds["parse"] += time.perf_counter() - started
+        while queue:
+            stage, key, message = queue.popleft()
+            started = time.perf_counter()
+            if stage == "activity":
+                self.activities[key], sends = handle_activity(key, self.activities.get(key), message)
+            else:
+                result = handle_record_stage(self.store, key, message)
+                sends = result.sends
+                self.dirty |= result.dirty
+            self.seconds[f"{stage} stage"] += time.perf_counter() - started
+            self.messages[stage] += 1
+            queue.extend((send.stage, send.key, send.message) for send in sends)
+
+    def flush(self) -> None:
+        """Evaluate every dirty record once, as a projection flush does (without the Redis write)."""
+        started = time.perf_counter()
+        for key in self.dirty:
+            if not key.startswith(f"{PARTY}:"):
+                evaluate_record(self.store, key, self.clock, time.time(), [])
+                self.evaluations += 1
+        self.dirty.clear()
+        self.seconds["evaluation"] += time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.floor", description=__doc__)
+    parser.add_argument("--events", type=int, default=100_000, help="activity messages (default 100000)")
+    parser.add_argument("--flush-every", type=int, default=0,
+                        help="evaluate dirty documents every this many inputs (default 0: once, at the end)")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic organisation (default 7)")
+    args = parser.parse_args(argv)
+    now = datetime.now(timezone.utc)
+    messages = generate_activity_events(args.events, seed=args.seed, end=now)
+    floor = Floor(now, Settings.from_env())
+    started = time.perf_counter()
+    for index, message in enumerate(messages, 1):
+        floor.consume(message.topic, message.value)
+        if args.flush_every and index % args.flush_every == 0:
+            floor.flush()
+    floor.flush()
+    elapsed = time.perf_counter() - started
+    print(f"{len(messages):,} input messages in {elapsed:.1f} s: {len(messages) / elapsed:,.0f}/s on one core")
+    print("seconds: " + ", ".join(f"{name} {seconds:.1f}" for name, seconds in floor.seconds.items()))
+    print("stage messages: " + ", ".join(f"{stage} {count:,} ({count / len(messages):.2f}/input)"
+                                         for stage, count in floor.messages.items())
+          + f"; {floor.evaluations:,} document evaluations")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
