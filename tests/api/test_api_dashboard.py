@@ -29,11 +29,10 @@ ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TYPE_LABELS = {"email": "E-mail", "meeting": "Meeting", "phone_call": "Phone call"}
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install -y chromium")
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # never skipped: `make test` installs Debian's chromium (scripts/system-deps.sh)
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run scripts/system-deps.sh (apt-get install -y chromium)"
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
