@@ -28,7 +28,7 @@ from bench.measure import (
 from bench.report import LatencyRun, Machine, Run, WorkerRun, broker_pid, table, verdicts, write_results
 from relstream.demo import generate_activity_events
 from relstream.settings import Settings
-from relstream.topics import ensure_topics
+from relstream.topics import delete_prefix_topics, ensure_topics
 from tests.harness import WorkerProcess
 
 PROBE_EVERY = 10  # one probe among ten events: the rest is background load on the organisation's records
@@ -103,13 +103,24 @@ async def measure_latency(worker: WorkerProcess, redis: aioredis.Redis, settings
 
 
 async def cleanup(settings: Settings, kafka: Kafka, redis: aioredis.Redis) -> None:
-    """Delete the run's topics, consumer groups and Redis keys."""
-    topics = await kafka.delete_topics(settings.topic_prefix)
-    await kafka.delete_groups([f"{settings.topic_prefix}-worker", f"{settings.topic_prefix}-baseline"])
-    keys = [key async for key in redis.scan_iter(match=settings.key("*"), count=1000)]
-    for start in range(0, len(keys), 1000):
-        await redis.unlink(*keys[start:start + 1000])
-    say(f"removed {len(topics)} topics and {len(keys)} Redis keys of {settings.topic_prefix}")
+    """Delete the run's topics, consumer groups and Redis keys. Each step on its own: a failure is a warning
+    that names the leftovers, never the run's error (which it would hide when the run failed)."""
+    prefix, topics, keys = settings.topic_prefix, [], []
+    try:
+        topics = await delete_prefix_topics(settings)
+    except Exception as exc:  # noqa: BLE001
+        say(f"warning: could not delete the topics of {prefix} ({exc!r}); delete `{prefix}.*` and `{prefix}-worker-*`")
+    try:
+        await kafka.delete_groups([f"{prefix}-worker", f"{prefix}-baseline"])
+    except Exception as exc:  # noqa: BLE001
+        say(f"warning: could not delete the consumer groups of {prefix} ({exc!r})")
+    try:
+        keys = [key async for key in redis.scan_iter(match=settings.key("*"), count=1000)]
+        for start in range(0, len(keys), 1000):
+            await redis.unlink(*keys[start:start + 1000])
+    except Exception as exc:  # noqa: BLE001
+        say(f"warning: could not delete the Redis keys of {prefix} ({exc!r}); delete `{prefix}:*`")
+    say(f"removed {len(topics)} topics and {len(keys)} Redis keys of {prefix}")
 
 
 async def bench(args: argparse.Namespace) -> Run:
@@ -138,10 +149,10 @@ async def bench(args: argparse.Namespace) -> Run:
                     raise
                 finally:
                     worker.stop()
-        finally:
-            await cleanup(settings, kafka, redis)
-            redis_version = (await redis.info("server"))["redis_version"]
-            await redis.aclose()
+        finally:  # also on errors and Ctrl-C (asyncio.run cancels us); the worker is stopped by then
+            await cleanup(settings, kafka, redis)  # warns, never raises: the run's own error stays visible
+    redis_version = (await redis.info("server"))["redis_version"]
+    await redis.aclose()
     return Run(started=started, machine=replace(machine, load_after=os.getloadavg()), redis_version=redis_version,
                activities=len(messages) - records, records=records, partitions=settings.partitions,
                flush_interval_s=settings.flush_interval_s, store=settings.store, publish_seconds=published,

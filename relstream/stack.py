@@ -33,6 +33,19 @@ from relstream.settings import Settings
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO_ROOT / "stack"
 KAFKA_READY_TIMEOUT_S = 90.0
+KAFKA_STARTING_TIMEOUT_S = 300.0  # while server.log shows start-up in progress: recovering thousands of partitions is slow
+KAFKA_PROGRESS_EVERY_S = 15.0
+LOG_TAIL_BYTES = 4 * 1024 * 1024
+# server.log lines that mark the broker's start-up (and its end), oldest first; the last one found tells the state
+KAFKA_LIFECYCLE = (
+    ("Starting controller", "starting the controller"),
+    ("Transition from SHUTDOWN to STARTING", "starting, catching up with the metadata log"),
+    ("Transitioning from STARTING to RECOVERY", "recovering its logs"),
+    ("The broker is in RECOVERY", "recovering its logs"),
+    ("Transitioning from RECOVERY to RUNNING", "unfenced, finishing start-up"),
+    ("Kafka Server started", None),
+    ("to SHUTTING_DOWN", None),
+)
 REDIS_READY_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 30.0
 JAVA_MIN_VERSION = 17
@@ -350,17 +363,72 @@ def _java_command(layout: Layout, java: str, main_class: str) -> list[str]:
 
 
 def _wait_kafka(layout: Layout, pid: int, bootstrap: str) -> None:
-    deadline = time.monotonic() + KAFKA_READY_TIMEOUT_S
-    while time.monotonic() < deadline:
+    """Until the broker serves metadata: KAFKA_READY_TIMEOUT_S, or up to KAFKA_STARTING_TIMEOUT_S while its
+    server.log shows it still starting (after a restart with many partitions, log recovery alone takes minutes)."""
+    server_log = layout.logs / "server.log"
+    started = time.monotonic()
+    next_progress = started + KAFKA_PROGRESS_EVERY_S
+    while True:
         if not _alive(pid):
             layout.kafka_pid.unlink(missing_ok=True)
             raise StackError(f"kafka: pid {pid} exited during start-up; {_log_hint(layout.logs / 'kafka.out')}")
-        if kafka_ready(bootstrap, min(5.0, max(deadline - time.monotonic(), 1.0))):
+        if kafka_ready(bootstrap, 5.0):
             return
-    raise StackError(
-        f"kafka: pid {pid} did not serve metadata within {KAFKA_READY_TIMEOUT_S:.0f} s; "
-        f"see {layout.logs / 'server.log'}"
-    )
+        starting = _kafka_starting(layout.logs)
+        if time.monotonic() - started >= (KAFKA_STARTING_TIMEOUT_S if starting else KAFKA_READY_TIMEOUT_S):
+            break
+        if time.monotonic() >= next_progress:
+            next_progress += KAFKA_PROGRESS_EVERY_S
+            doing = f"server.log: {starting}" if starting else f"no start-up progress in {server_log}"
+            _say(f"kafka: pid {pid} not serving metadata yet after {time.monotonic() - started:.0f} s ({doing})")
+    if starting:
+        raise StackError(
+            f"kafka: pid {pid} still starting after {KAFKA_STARTING_TIMEOUT_S:.0f} s (server.log: {starting}); "
+            f"thousands of leftover topics make recovery slow: once it is up, delete old test/bench topics, "
+            f"or start over with `relstream stack up --fresh`; see {server_log}"
+        )
+    raise StackError(f"kafka: pid {pid} did not serve metadata within {KAFKA_READY_TIMEOUT_S:.0f} s; see {server_log}")
+
+
+def _kafka_starting(logs: Path, quiet_s: float = 30.0) -> str | None:
+    """What the broker is busy with when its server.log shows start-up in progress, else None.
+
+    The last lifecycle line (KAFKA_LIFECYCLE) of server.log, or of the newest rolled-over file when start-up
+    chatter (a line per partition) already rolled it over, decides; with none in either tail, a log written
+    to in the last `quiet_s` seconds means megabytes of start-up chatter, i.e. still loading."""
+    current = logs / "server.log"
+    rolled = sorted(logs.glob("server.log.*"), key=lambda f: _mtime(f), reverse=True)[:1]
+    for log in (current, *rolled):
+        state = _last_lifecycle(_read_tail(log, LOG_TAIL_BYTES))
+        if state is not None:
+            return state or None
+    return "loading (log busy, no lifecycle line in its tail)" if time.time() - _mtime(current) < quiet_s else None
+
+
+def _last_lifecycle(text: str) -> str | None:
+    """The state of the last lifecycle line in `text` ("" when started or stopping), None when there is none."""
+    best, state = -1, None
+    for marker, meaning in KAFKA_LIFECYCLE:
+        at = text.rfind(marker)
+        if at > best:
+            best, state = at, meaning or ""
+    return state
+
+
+def _read_tail(path: Path, size: int) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(f.seek(0, os.SEEK_END) - size, 0))
+            return f.read().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 async def _kafka_answers(bootstrap: str, timeout: float) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import os
 import signal
 import socket
@@ -12,6 +13,7 @@ import sys
 import time
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -21,7 +23,9 @@ import redis
 from relstream.batch import documents as batch_documents
 from relstream.events import InvalidEvent, parse_message
 from relstream.kpi.context import Clock
+from relstream.settings import Settings
 from relstream.timeutil import parse_timestamp, to_epoch
+from relstream.topics import delete_prefix_topics
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
@@ -42,8 +46,50 @@ BOOTSTRAP = os.environ.get("RELSTREAM_KAFKA_BOOTSTRAP", "localhost:9092")
 REDIS_URL = os.environ.get("RELSTREAM_REDIS_URL", "redis://localhost:6379/0")
 
 
+log = logging.getLogger("tests.harness")
+_PREFIXES: set[str] = set()  # prefixes of this session whose topics and keys are not removed yet
+
+
 def unique_prefix(name: str) -> str:
-    return f"t-{name}-{uuid.uuid4().hex[:8]}"
+    """A fresh prefix; its topics and Redis keys are removed after the test (`worker` fixture) or at the end
+    of the session (`stack` fixture), whichever comes first."""
+    return track_prefix(f"t-{name}-{uuid.uuid4().hex[:8]}")
+
+
+def track_prefix(prefix: str) -> str:
+    _PREFIXES.add(prefix)
+    return prefix
+
+
+def tracked_prefixes() -> list[str]:
+    return sorted(_PREFIXES)
+
+
+def remove_prefix(prefix: str) -> None:
+    """Delete the Kafka topics and Redis keys of a finished test's prefix (stop its workers first).
+
+    A failure is a warning, never a test failure: the test's verdict does not depend on the clean-up."""
+    _PREFIXES.discard(prefix)
+    try:
+        settings = Settings(kafka_bootstrap=BOOTSTRAP, redis_url=REDIS_URL, topic_prefix=prefix)
+        with ThreadPoolExecutor(1) as pool:  # a thread: also safe where an event loop is running
+            pool.submit(asyncio.run, delete_prefix_topics(settings)).result()
+    except Exception as exc:  # noqa: BLE001 - whatever it is, report it and go on
+        log.warning("could not delete the Kafka topics of %s: %r", prefix, exc)
+    try:
+        client = redis.Redis.from_url(REDIS_URL, socket_timeout=10)
+        try:
+            keys = list(client.scan_iter(match=f"{_glob_escape(prefix)}:*", count=1000))
+            for start in range(0, len(keys), 1000):
+                client.unlink(*keys[start:start + 1000])
+        finally:
+            client.close()
+    except Exception as exc:  # noqa: BLE001
+        log.warning("could not delete the Redis keys of %s: %r", prefix, exc)
+
+
+def _glob_escape(text: str) -> str:
+    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)
 
 
 def process_alive(pid: int) -> bool:
@@ -64,7 +110,7 @@ class WorkerProcess:
     """`relstream worker` as a real OS process, so tests can SIGKILL it like production would."""
 
     def __init__(self, prefix: str, tmp: Path, frozen_clock: str | None = None, **env: str):
-        self.prefix = prefix
+        self.prefix = track_prefix(prefix)  # so the session's end removes its topics even when no fixture does
         self.port = free_port()
         self.log_path = tmp / f"worker-{self.port}.log"
         self.env = {
