@@ -10,8 +10,9 @@
     timer flush: dirty records ─> Redis {prefix}:kpi:{type}:{id} + {prefix}.kpi-snapshots
                                   won opportunities ─> {prefix}.won-deals ─> every worker's WonDealsView
 
-Every step is idempotent per (record, activity, revision); see `relstream.state` for why that makes
-redeliveries after a crash harmless.
+Stage topics carry envelopes: one Kafka message holds the items of one destination partition
+(`relstream.envelope`), and table writes are coalesced per envelope. Every step is idempotent per
+(record, activity, revision); see `relstream.state` for why that makes redeliveries after a crash harmless.
 """
 from __future__ import annotations
 
@@ -22,11 +23,12 @@ import time
 from pathlib import Path
 
 import faust
-import orjson
 
+from agents.changelog import ChangelogWriter
 from agents.projector import Projector
 from agents.store import FaustRecordStore
 from agents.won_deals import WonDealsView
+from relstream.envelope import by_partition, pack, unpack
 from relstream.events import InvalidEvent, parse_message
 from relstream.ops import consumer_lag
 from relstream.pipeline import routing_key, stage_message
@@ -37,6 +39,8 @@ from relstream.topics import MAX_MESSAGE_BYTES, ensure_topics
 log = logging.getLogger("relstream.worker")
 LAG_INTERVAL_S = 10.0
 FLUSH_PAUSE_FACTOR = 4.0
+INGEST_BATCH = 1000  # input events validated and routed together (fewer, fuller envelopes)
+INGEST_WITHIN_S = 0.02
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -67,59 +71,78 @@ def create_app(settings: Settings) -> faust.App:
 
     json_table = {"partitions": settings.partitions}
     activities = app.Table("activities", **json_table)
+    writer = ChangelogWriter(app)
     store = FaustRecordStore(
         app.Table("records", **json_table),
         app.Table("attributions", **json_table),
         app.Table("memberships", **json_table),
+        writer,
     )
     projector = Projector(app, settings, store, by_record_topic=by_record.get_topic_name())
     won_deals = WonDealsView(settings, on_change=projector.mark_open_opportunities)
     projector.won_deals = won_deals
 
     async def send_all(sends: list[Send]) -> None:
-        for send in sends:
-            await stage_topics[send.stage].send(
-                key=send.key.encode(), value=orjson.dumps(send.message),
-                partition=projector.partition_of(send.key),
-            )
+        """One envelope per destination (stage, partition) and ~512 KiB, items in send order."""
+        groups = by_partition(((s.stage, s.key, s.message) for s in sends), projector.partition_of)
+        for (stage, partition), items in groups.items():
+            for envelope in pack(items):
+                await stage_topics[stage].send(value=envelope, partition=partition)
 
     @app.agent(inputs)
     async def ingest(stream):
         """Validate; route valid events by the id inside them; dead-letter the rest with the reason."""
-        async for event in stream.events():
-            message = event.message
-            try:
-                parsed = parse_message(event.value, message.topic.rsplit(".", 1)[-1], settings.now())
-            except InvalidEvent as exc:
-                log.warning("dead-lettered %s[%d]@%d: %s", message.topic, message.partition, message.offset, exc.reason)
-                projector.metrics.dead_lettered(exc.code)
-                await dlq.send(key=message.key, value=event.value, headers={
-                    "relstream.reason": exc.reason.encode(), "relstream.topic": message.topic.encode(),
-                    "relstream.partition": str(message.partition).encode(),
-                    "relstream.offset": str(message.offset).encode(),
-                })
-                continue
-            stage, key = routing_key(parsed)
-            await send_all([Send(stage, key, stage_message(parsed))])
-            projector.metrics.consumed(parsed)
+        async for events in stream.take_events(INGEST_BATCH, within=INGEST_WITHIN_S):
+            sends = []
+            for event in events:
+                message = event.message
+                try:
+                    parsed = parse_message(event.value, message.topic.rsplit(".", 1)[-1], settings.now())
+                except InvalidEvent as exc:
+                    await dead_letter(event, exc)
+                    continue
+                stage, key = routing_key(parsed)
+                sends.append(Send(stage, key, stage_message(parsed)))
+                projector.metrics.consumed(parsed)
+            await send_all(sends)
+
+    async def dead_letter(event, exc: InvalidEvent) -> None:
+        message = event.message
+        log.warning("dead-lettered %s[%d]@%d: %s", message.topic, message.partition, message.offset, exc.reason)
+        projector.metrics.dead_lettered(exc.code)
+        await dlq.send(key=message.key, value=event.value, headers={
+            "relstream.reason": exc.reason.encode(), "relstream.topic": message.topic.encode(),
+            "relstream.partition": str(message.partition).encode(),
+            "relstream.offset": str(message.offset).encode(),
+        })
 
     @app.agent(by_activity)
     async def activity_stage(stream):
         """One activity: merge its source copies, replies and interactions; tell every record it counts for."""
         async for event in stream.events():
-            key = event.message.key.decode()
-            entry, sends = handle_activity(key, activities.get(key), orjson.loads(event.value))
-            activities[key] = entry
+            touched: dict[str, dict] = {}
+            sends: list[Send] = []
+            for key, message in unpack(event.value):
+                entry = touched.get(key) or activities.data.get(key)
+                touched[key], effects = handle_activity(key, entry, message)
+                sends += effects
+            for key, entry in touched.items():  # one changelog record per activity per envelope
+                writer.set(activities, key, entry, event.message.partition)
+            await writer.flush()
             await send_all(sends)
 
     @app.agent(by_record)
     async def record_stage(stream):
         """One record: keep the facts attributed to it; stakeholder parties fan out to their opportunities."""
         async for event in stream.events():
-            key = event.message.key.decode()
-            result = handle_record_stage(store, key, orjson.loads(event.value))
-            projector.mark(result.dirty)
-            await send_all(result.sends)
+            sends: list[Send] = []
+            for key, message in unpack(event.value):
+                result = handle_record_stage(store, key, message)
+                projector.mark(result.dirty)
+                sends += result.sends
+            store.write_back(event.message.partition)
+            await writer.flush()
+            await send_all(sends)
 
     @store.attributions.on_recover
     async def after_recovery() -> None:

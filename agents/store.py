@@ -2,7 +2,8 @@
 
 Tables are keyed finely (`{record}|{activity}`) so that one changelog message stays small however
 many activities a record has; the indexes (record -> activity ids, party -> opportunities) are derived
-data, rebuilt from the tables after every recovery.
+data, rebuilt from the tables after every recovery. Writes are buffered while an envelope is applied
+and reach the tables (and their changelogs) once per key in `write_back`.
 """
 from __future__ import annotations
 
@@ -13,12 +14,29 @@ SEP = "|"
 
 
 class FaustRecordStore:
-    def __init__(self, records, attributions, memberships):
+    def __init__(self, records, attributions, memberships, writer):
+        self.writer = writer
         self.records = records
         self.attributions = attributions
         self.memberships_table = memberships
         self._activities: dict[str, set[str]] = defaultdict(set)
         self._members: dict[str, dict[str, list]] = defaultdict(dict)
+        self._pending: dict[int, dict] = {id(t): {} for t in (records, attributions, memberships)}
+
+    def _get(self, table, key: str):
+        value = self._pending[id(table)].get(key)
+        return table.data.get(key) if value is None else value
+
+    def _set(self, table, key: str, value) -> None:
+        self._pending[id(table)][key] = value
+
+    def write_back(self, partition: int) -> None:
+        """One table write (one changelog record) per key touched since the last call."""
+        for table in (self.records, self.attributions, self.memberships_table):
+            pending = self._pending[id(table)]
+            for key, value in pending.items():
+                self.writer.set(table, key, value, partition)
+            pending.clear()
 
     def rebuild_indexes(self, owns) -> list[str]:
         """Re-derive the indexes from local table data of owned record keys; returns those keys."""
@@ -44,16 +62,16 @@ class FaustRecordStore:
             del self._members[party]
 
     def get_record(self, key: str) -> dict | None:
-        return self.records.get(key)
+        return self._get(self.records, key)
 
     def set_record(self, key: str, entry: dict) -> None:
-        self.records[key] = entry
+        self._set(self.records, key, entry)
 
     def get_attribution(self, key: str, activity_id: str) -> dict | None:
-        return self.attributions.get(f"{key}{SEP}{activity_id}")
+        return self._get(self.attributions, f"{key}{SEP}{activity_id}")
 
     def set_attribution(self, key: str, activity_id: str, entry: dict) -> None:
-        self.attributions[f"{key}{SEP}{activity_id}"] = entry
+        self._set(self.attributions, f"{key}{SEP}{activity_id}", entry)
         self._activities[key].add(activity_id)
 
     def activity_ids(self, key: str) -> Iterator[str]:
@@ -63,7 +81,7 @@ class FaustRecordStore:
         return self._members.get(party, {}).get(opportunity)
 
     def set_membership(self, party: str, opportunity: str, value: list) -> None:
-        self.memberships_table[f"{party}{SEP}{opportunity}"] = value
+        self._set(self.memberships_table, f"{party}{SEP}{opportunity}", value)
         self._members[party][opportunity] = value
 
     def memberships(self, party: str) -> Iterator[tuple[str, list]]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from datetime import date, datetime, timedelta, timezone
 
 # Extended format only, explicit offset required (Z/z or ±hh:mm); 'T' may be lower case (SPEC §2).
@@ -49,11 +50,17 @@ def from_epoch(seconds: float) -> datetime:
 def format_timestamp(moment: datetime | float) -> str:
     """RFC 3339 UTC, second precision unless the instant has a fraction."""
     if not isinstance(moment, datetime):
-        moment = from_epoch(moment)
+        return _format_epoch(moment)
     moment = moment.astimezone(timezone.utc)
     if moment.microsecond:
         return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@lru_cache(maxsize=1 << 16)
+def _format_epoch(seconds: float) -> str:
+    """Memoised: documents format the same activity instants at every evaluation."""
+    return format_timestamp(from_epoch(seconds))
 
 
 def utc_day(seconds: float) -> date:

@@ -17,12 +17,13 @@ DELETE_CHUNK = 100  # topics per DeleteTopics request: one request per topic is 
 def topic_specs(settings: Settings) -> list[NewTopic]:
     n = settings.partitions
     compacted = {"cleanup.policy": "compact"}
+    large = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}  # envelopes, and a max-size event inside one
     return [
         NewTopic(settings.topic("activities"), n, 1),
         NewTopic(settings.topic("records"), n, 1),
-        NewTopic(settings.topic("by-activity"), n, 1),
-        NewTopic(settings.topic("by-record"), n, 1),
-        NewTopic(settings.topic("dlq"), n, 1, topic_configs={"max.message.bytes": str(MAX_MESSAGE_BYTES)}),
+        NewTopic(settings.topic("by-activity"), n, 1, topic_configs=large),
+        NewTopic(settings.topic("by-record"), n, 1, topic_configs=large),
+        NewTopic(settings.topic("dlq"), n, 1, topic_configs=large),
         NewTopic(settings.topic("kpi-snapshots"), n, 1, topic_configs=compacted),
         NewTopic(settings.topic("won-deals"), 1, 1, topic_configs=compacted),
     ]

@@ -5,10 +5,10 @@ from relstream.kpi.context import Clock, in_window
 from relstream.kpi.health import relationship_health
 from relstream.kpi.interactions import customer_interactions, email_ratio, relationship_activities, time_spent
 from relstream.kpi.overview import overview
-from relstream.kpi.people import most_contacted, most_contacted_by, who_knows_whom
+from relstream.kpi.people import strongest, tally, top_contacted
 from relstream.kpi.response import email_engagement, response_time
 from relstream.kpi.similar import similar_won_deals
-from relstream.model import Activity, RecordInfo, WonDeal
+from relstream.model import THEM, US, Activity, RecordInfo, WonDeal
 from relstream.timeutil import format_timestamp
 
 SCHEMA = "relstream.kpi.v1"
@@ -20,11 +20,12 @@ def build_widgets(
     record: RecordInfo | None = None, won_deals: list[WonDeal] = (),
 ) -> dict:
     window = in_window(activities, clock)
+    people = tally(window, clock.as_of)
     widgets = {
         "customer_interactions": customer_interactions(window),
         "email_ratio": email_ratio(window),
-        "most_contacted": most_contacted(window, clock.as_of),
-        "most_contacted_by": most_contacted_by(window, clock.as_of),
+        "most_contacted": top_contacted(people[THEM]),
+        "most_contacted_by": top_contacted(people[US]),
         "relationship_activities": relationship_activities(activities, clock),
         "email_engagement": email_engagement(window, clock.as_of),
         "time_spent": time_spent(window),
@@ -32,7 +33,7 @@ def build_widgets(
         "relationship_health": relationship_health(activities, clock),
     }
     if record_type in PEOPLE_TYPES:
-        widgets["who_knows_whom"] = who_knows_whom(window, clock.as_of)
+        widgets["who_knows_whom"] = strongest(people[US])
     if record_type == "opportunity" and record is not None and record.status == "open":
         widgets["similar_won_deals"] = similar_won_deals(record, list(won_deals))
     widgets["overview"] = overview(widgets)

@@ -1,6 +1,8 @@
 """The activities behind a record's numbers, newest first, so every figure can be explained."""
 from __future__ import annotations
 
+import heapq
+
 from relstream.model import Activity
 from relstream.timeutil import format_timestamp
 
@@ -8,7 +10,7 @@ MAX_LISTED = 200
 
 
 def activity_list(activities: list[Activity]) -> list[dict]:
-    latest = sorted(activities, key=lambda a: (a.at, a.id), reverse=True)[:MAX_LISTED]
+    latest = heapq.nlargest(MAX_LISTED, activities, key=lambda a: (a.at, a.id))
     return [
         {"id": a.id, "type": a.type, "initiator": "us" if a.by_us else "them",
          "occurred_at": format_timestamp(a.at), "state": a.state, "subject": a.shown_subject,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 
 from relstream.kpi.context import DAY, Clock, completed_until, hours, ratio
 from relstream.model import Activity
@@ -15,6 +16,8 @@ DAILY_COLUMNS = {
     ("meeting", True): "meeting_sent", ("meeting", False): "meeting_received",
     ("phone_call", True): "call_made", ("phone_call", False): "call_received",
 }
+COLUMN_NAMES = tuple(DAILY_COLUMNS.values())
+COLUMN_INDEX = {key: COLUMN_NAMES.index(name) for key, name in DAILY_COLUMNS.items()}
 
 
 def customer_interactions(window: list[Activity]) -> dict:
@@ -33,15 +36,19 @@ def email_ratio(window: list[Activity]) -> dict:
 def relationship_activities(activities: list[Activity], clock: Clock) -> list[dict]:
     """60 daily rows, oldest first; its own 60-day window."""
     start = clock.days_back_start(DAILY_SERIES_DAYS)
-    first_day = from_epoch(start).date()
-    rows = [
-        {"day": (first_day + timedelta(days=i)).isoformat(), **{c: 0 for c in DAILY_COLUMNS.values()}}
-        for i in range(DAILY_SERIES_DAYS)
-    ]
+    counts = [[0] * len(COLUMN_NAMES) for _ in range(DAILY_SERIES_DAYS)]
     for activity in completed_until(activities, clock.as_of):
         if activity.at >= start:
-            rows[int((activity.at - start) // DAY)][DAILY_COLUMNS[(activity.type, activity.by_us)]] += 1
-    return rows
+            counts[int((activity.at - start) // DAY)][COLUMN_INDEX[(activity.type, activity.by_us)]] += 1
+    return [
+        {"day": day, **dict(zip(COLUMN_NAMES, row))} for day, row in zip(_day_labels(start), counts)
+    ]
+
+
+@lru_cache(maxsize=8)
+def _day_labels(start: float) -> tuple[str, ...]:
+    first_day = from_epoch(start).date()
+    return tuple((first_day + timedelta(days=i)).isoformat() for i in range(DAILY_SERIES_DAYS))
 
 
 def time_spent(window: list[Activity]) -> dict:

@@ -20,33 +20,52 @@ class _Tally:
     name_key: tuple = ()  # (at, activity id) of the activity the name came from
 
 
-def _tally(window: list[Activity], side: str, as_of: float) -> list[_Tally]:
-    tallies: dict[str, _Tally] = {}
+def tally(window: list[Activity], as_of: float) -> dict[str, list[_Tally]]:
+    """Per-person tallies of both sides in one pass (three widgets read them)."""
+    tallies: dict[str, dict[str, _Tally]] = {US: {}, THEM: {}}
     for activity in window:
-        age_days = (as_of - activity.at) / 86400.0
+        decay = 0.5 ** (((as_of - activity.at) / 86400.0) / HALF_LIFE_DAYS)
+        key = (activity.at, activity.id)
         for person in activity.people:
-            if person.side != side:
+            side = tallies.get(person.side)
+            if side is None:
                 continue
-            t = tallies.setdefault(person.id, _Tally(person.id))
+            t = side.get(person.id)
+            if t is None:
+                t = side[person.id] = _Tally(person.id)
             t.count += 1
             t.by_type[activity.type] += 1
-            t.last_at = max(t.last_at, activity.at)
-            t.strength += 0.5 ** (age_days / HALF_LIFE_DAYS)
-            key = (activity.at, activity.id)
+            if activity.at > t.last_at:
+                t.last_at = activity.at
+            t.strength += decay
             if person.name is not None and key > t.name_key:
                 t.name, t.name_key = person.name, key
-    return list(tallies.values())
+    return {side: list(people.values()) for side, people in tallies.items()}
 
 
 def _contact_card(t: _Tally) -> dict:
     return {"id": t.id, "name": t.name, "count": t.count, "by_type": t.by_type, "last_interaction_at": format_timestamp(t.last_at)}
 
 
-def most_contacted(window: list[Activity], as_of: float, side: str = THEM) -> list[dict]:
+def top_contacted(tallies: list[_Tally]) -> list[dict]:
     """Top 3 by count desc, last interaction desc, id asc."""
-    tallies = sorted(_tally(window, side, as_of), key=lambda t: t.id)
-    tallies.sort(key=lambda t: (t.count, t.last_at), reverse=True)
-    return [_contact_card(t) for t in tallies[:3]]
+    ranked = sorted(tallies, key=lambda t: t.id)
+    ranked.sort(key=lambda t: (t.count, t.last_at), reverse=True)
+    return [_contact_card(t) for t in ranked[:3]]
+
+
+def strongest(tallies: list[_Tally]) -> list[dict]:
+    """Top 5 internal people by recency-decayed strength (half-life 90 days), ties by id."""
+    ranked = sorted(tallies, key=lambda t: (-t.strength, t.id))
+    return [
+        {"id": t.id, "name": t.name, "strength": round(t.strength, 2), "count": t.count,
+         "last_interaction_at": format_timestamp(t.last_at)}
+        for t in ranked[:5]
+    ]
+
+
+def most_contacted(window: list[Activity], as_of: float, side: str = THEM) -> list[dict]:
+    return top_contacted(tally(window, as_of)[side])
 
 
 def most_contacted_by(window: list[Activity], as_of: float) -> list[dict]:
@@ -54,10 +73,4 @@ def most_contacted_by(window: list[Activity], as_of: float) -> list[dict]:
 
 
 def who_knows_whom(window: list[Activity], as_of: float) -> list[dict]:
-    """Top 5 internal people by recency-decayed strength (half-life 90 days), ties by id."""
-    tallies = sorted(_tally(window, US, as_of), key=lambda t: (-t.strength, t.id))
-    return [
-        {"id": t.id, "name": t.name, "strength": round(t.strength, 2), "count": t.count,
-         "last_interaction_at": format_timestamp(t.last_at)}
-        for t in tallies[:5]
-    ]
+    return strongest(tally(window, as_of)[US])
