@@ -39,8 +39,14 @@ from relstream.topics import MAX_MESSAGE_BYTES, ensure_topics
 log = logging.getLogger("relstream.worker")
 LAG_INTERVAL_S = 10.0
 FLUSH_PAUSE_FACTOR = 4.0
-INGEST_BATCH = 1000  # input events validated and routed together (fewer, fuller envelopes)
-INGEST_WITHIN_S = 0.02
+# Batches: inputs validated and routed together, stage envelopes applied together, so that the envelopes
+# each stage sends downstream are few and full; a batch waits at most BATCH_WITHIN_S for more messages.
+INGEST_BATCH = 2000
+STAGE_BATCH = 64
+BATCH_WITHIN_S = 0.05
+# aiokafka waits for a partition's previous batch to drain before taking the next one: few, large batches
+# (under the topics' default 1 MiB max.message.bytes) keep changelog writes from queueing on round trips.
+PRODUCER_BATCH_BYTES = 512 * 1024
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -57,6 +63,7 @@ def create_app(settings: Settings) -> faust.App:
         consumer_max_fetch_size=MAX_MESSAGE_BYTES,
         consumer_metadata_max_age_ms=30_000,  # notice new partitions (and heal a missed assignment) quickly
         producer_linger_ms=5,
+        producer_max_batch_size=PRODUCER_BATCH_BYTES,
         web_port=settings.worker_web_port,
         web_host=settings.worker_web_host,
         key_serializer="json",  # tables: str keys and dict values survive the changelog round trip
@@ -92,7 +99,7 @@ def create_app(settings: Settings) -> faust.App:
     @app.agent(inputs)
     async def ingest(stream):
         """Validate; route valid events by the id inside them; dead-letter the rest with the reason."""
-        async for events in stream.take_events(INGEST_BATCH, within=INGEST_WITHIN_S):
+        async for events in stream.take_events(INGEST_BATCH, within=BATCH_WITHIN_S):
             sends = []
             for event in events:
                 message = event.message
@@ -104,6 +111,7 @@ def create_app(settings: Settings) -> faust.App:
                 stage, key = routing_key(parsed)
                 sends.append(Send(stage, key, stage_message(parsed)))
                 projector.metrics.consumed(parsed)
+            projector.note_delay("ingest", events[-1].message.timestamp)
             await send_all(sends)
 
     async def dead_letter(event, exc: InvalidEvent) -> None:
@@ -119,30 +127,44 @@ def create_app(settings: Settings) -> faust.App:
     @app.agent(by_activity)
     async def activity_stage(stream):
         """One activity: merge its source copies, replies and interactions; tell every record it counts for."""
-        async for event in stream.events():
-            touched: dict[str, dict] = {}
+        async for events in stream.take_events(STAGE_BATCH, within=BATCH_WITHIN_S):
             sends: list[Send] = []
-            for key, message in unpack(event.value):
-                entry = touched.get(key) or activities.data.get(key)
-                touched[key], effects = handle_activity(key, entry, message)
-                sends += effects
-            for key, entry in touched.items():  # one changelog record per activity per envelope
-                writer.set(activities, key, entry, event.message.partition)
-            await writer.flush()
-            await send_all(sends)
+            for event in in_context(stream, events):
+                touched: dict[str, dict] = {}
+                for key, message in unpack(event.value):
+                    entry = touched.get(key) or activities.data.get(key)
+                    touched[key], effects = handle_activity(key, entry, message)
+                    sends += effects
+                for key, entry in touched.items():  # one changelog record per activity per envelope
+                    writer.set(activities, key, entry, event.message.partition)
+            await finish_batch("activity", events, sends)
 
     @app.agent(by_record)
     async def record_stage(stream):
         """One record: keep the facts attributed to it; stakeholder parties fan out to their opportunities."""
-        async for event in stream.events():
+        async for events in stream.take_events(STAGE_BATCH, within=BATCH_WITHIN_S):
             sends: list[Send] = []
-            for key, message in unpack(event.value):
-                result = handle_record_stage(store, key, message)
-                projector.mark(result.dirty)
-                sends += result.sends
-            store.write_back(event.message.partition)
-            await writer.flush()
-            await send_all(sends)
+            for event in in_context(stream, events):
+                for key, message in unpack(event.value):
+                    result = handle_record_stage(store, key, message)
+                    projector.mark(result.dirty)
+                    sends += result.sends
+                store.write_back(event.message.partition)
+            await finish_batch("record", events, sends)
+
+    def in_context(stream, events):
+        """Each event as Faust's current event while it is applied: a RocksDB store picks its partition
+        from it (take_events does not set it in the agent's own context)."""
+        for event in events:
+            stream._set_current_event(event)
+            yield event
+        stream._set_current_event(None)
+
+    async def finish_batch(agent: str, events, sends: list[Send]) -> None:
+        """State changes to the changelog, effects downstream in few envelopes; Faust acks the batch after."""
+        projector.note_delay(agent, events[-1].message.timestamp)
+        await writer.flush()
+        await send_all(sends)
 
     @store.attributions.on_recover
     async def after_recovery() -> None:
@@ -161,9 +183,13 @@ def create_app(settings: Settings) -> faust.App:
             started = time.monotonic()
             try:
                 await projector.flush()
-                # Adaptive coalescing: while catching up, flushes may take at most ~1/5 of the time,
-                # so a backlog is not re-evaluated over and over; at normal load this is the interval.
-                pause = max(settings.flush_interval_s, FLUSH_PAUSE_FACTOR * (time.monotonic() - started))
+                took = time.monotonic() - started
+                # Adaptive coalescing: while the stages work through a backlog, flushes may take at most
+                # ~1/5 of the time, so the backlog is not re-evaluated over and over; once the stages are
+                # current again (and at normal load) the pause is the interval, for latency.
+                pause = settings.flush_interval_s
+                if projector.behind():
+                    pause = max(pause, FLUSH_PAUSE_FACTOR * took)
             except Exception as exc:  # Redis or broker away: keep the state, retry, tell the operator
                 log.error("projection flush failed (%s: %s); dirty records kept, retrying in 1 s. "
                           "Check RELSTREAM_REDIS_URL (%s)", type(exc).__name__, exc, settings.redis_address)

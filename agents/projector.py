@@ -26,6 +26,7 @@ from relstream.timeutil import utc_day
 
 log = logging.getLogger("relstream.projection")
 CHUNK = 200
+BEHIND_S = 1.0
 
 
 @lru_cache(maxsize=1 << 18)
@@ -50,6 +51,7 @@ class Projector:
         self.decoded: dict[tuple[str, str], tuple[dict, Activity]] = {}
         self.rolled_day = None
         self.unmarked: set[int] = set()  # owned partitions fully re-projected into `dirty`, marker not yet set
+        self.delays: dict[str, tuple[float, float]] = {}  # agent -> (noted at, age of its last message)
         self.snapshots = app.topic(settings.topic("kpi-snapshots"), key_serializer="raw", value_serializer="raw")
         self.won_topic = app.topic(settings.topic("won-deals"), key_serializer="raw", value_serializer="raw")
 
@@ -63,6 +65,18 @@ class Projector:
 
     def owns(self, key: str, owned: set[int] | None = None) -> bool:
         return self.partition_of(key) in (self.owned_partitions() if owned is None else owned)
+
+    # -- backlog ----------------------------------------------------------------------------------
+    def note_delay(self, agent: str, produced_at: float | None) -> None:
+        """How far behind an agent is: now minus the Kafka timestamp of the message it just processed."""
+        if produced_at:
+            now = time.time()
+            self.delays[agent] = (now, now - produced_at)
+
+    def behind(self) -> bool:
+        """An agent recently worked on a message older than BEHIND_S: a backlog, not normal load."""
+        now = time.time()
+        return any(delay > BEHIND_S and now - noted < BEHIND_S for noted, delay in self.delays.values())
 
     # -- marking -----------------------------------------------------------------------------------
     def mark(self, keys) -> None:

@@ -19,6 +19,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.protocol.admin import DeleteGroupsRequest
 
 from relstream.settings import Settings
+from relstream.topics import prefix_topics
 from relstream.timeutil import parse_timestamp, to_epoch
 
 PROBE = "probe-"  # id prefix of the dedicated contacts whose documents time the latency phase
@@ -88,13 +89,7 @@ class Kafka:
 
     async def topics_with_prefix(self, prefix: str) -> list[str]:
         """Our topics (`{prefix}.name`) and Faust's (`{prefix}-worker-…` changelogs and assignor)."""
-        return sorted(t for t in await self.admin.list_topics() if t.startswith((f"{prefix}.", f"{prefix}-")))
-
-    async def delete_topics(self, prefix: str) -> list[str]:
-        topics = await self.topics_with_prefix(prefix)
-        if topics:
-            await self.admin.delete_topics(topics)
-        return topics
+        return sorted(prefix_topics(await self.admin.list_topics(), prefix))
 
     async def delete_groups(self, groups: list[str]) -> None:
         """Empty groups outlive their topics; aiokafka's admin has no call for DeleteGroups, so send it."""

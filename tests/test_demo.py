@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 import orjson
 import pytest
 
+from tests.harness import track_prefix
 from relstream.demo import (
     Message,
     SyntheticOrganisation,
@@ -375,7 +376,7 @@ def test_publishes_a_small_organisation_to_kafka(stack, monkeypatch):
     from relstream.cli import main
     from relstream.settings import Settings
 
-    prefix = f"test-demo-{uuid.uuid4().hex[:8]}"
+    prefix = track_prefix(f"test-demo-{uuid.uuid4().hex[:8]}")
     monkeypatch.setenv("RELSTREAM_TOPIC_PREFIX", prefix)
     bootstrap = Settings.from_env().kafka_bootstrap
     assert main(["demo-data", "--accounts", "2", "--days", "10", "--seed", "5", "--end", "2026-11-20T12:00:00Z"]) == 0

@@ -26,6 +26,7 @@ from aiokafka import AIOKafkaConsumer
 from relstream.connectors.records_feed import topic_partitions
 
 from tests.connectors import scenario
+from tests.harness import track_prefix
 from tests.connectors.fakes import FakeAuthority, FakeDataverse, FakeGraph
 
 REPO = Path(__file__).resolve().parents[2]
@@ -93,7 +94,7 @@ async def connector_stack(tmp_path: Path, load: bool = True) -> AsyncIterator[Co
         scenario.load_graph(graph)
     secret_file = tmp_path / "client-secret"
     secret_file.write_text(CLIENT_SECRET + "\n")
-    prefix = f"t-conn-{uuid.uuid4().hex[:8]}"
+    prefix = track_prefix(f"t-conn-{uuid.uuid4().hex[:8]}")
     state_path = tmp_path / "connector-state.json"
     env = {
         "RELSTREAM_KAFKA_BOOTSTRAP": BOOTSTRAP, "RELSTREAM_TOPIC_PREFIX": prefix,

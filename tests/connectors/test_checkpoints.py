@@ -9,6 +9,7 @@ import pytest
 import redis.asyncio as redis
 
 from relstream.connectors.checkpoints import FileStore, RedisStore, State, open_store
+from tests.harness import track_prefix
 
 REDIS_URL = os.environ.get("RELSTREAM_REDIS_URL", "redis://localhost:6379/0")
 
@@ -67,7 +68,7 @@ def test_store_is_chosen_by_the_setting():
 
 @pytest.mark.integration
 async def test_redis_store_round_trip(stack):
-    prefix = f"t-conn-{uuid.uuid4().hex[:8]}"
+    prefix = track_prefix(f"t-conn-{uuid.uuid4().hex[:8]}")
     store = RedisStore(REDIS_URL, prefix, "exchange")
     try:
         state = await State.load(store)
