@@ -26,7 +26,7 @@ from relstream.timeutil import utc_day
 
 log = logging.getLogger("relstream.projection")
 CHUNK = 200
-BEHIND_S = 1.0
+BEHIND_S = 5.0  # message age that means a backlog (at normal load a few hundred ms)
 
 
 @lru_cache(maxsize=1 << 18)
@@ -49,6 +49,8 @@ class Projector:
         self.ready = False
         self.snapshot_hashes: dict[str, bytes] = {}
         self.decoded: dict[tuple[str, str], tuple[dict, Activity]] = {}
+        self.showing: dict[str, set[str]] = {}  # won deal id -> open opportunity keys whose document lists it
+        self.shown_by: dict[str, set[str]] = {}  # the reverse
         self.rolled_day = None
         self.unmarked: set[int] = set()  # owned partitions fully re-projected into `dirty`, marker not yet set
         self.delays: dict[str, tuple[float, float]] = {}  # agent -> (noted at, age of its last message)
@@ -85,13 +87,30 @@ class Projector:
     def mark_all(self) -> None:
         self.dirty.update(k for k in self.store.known_keys() if not k.startswith(f"{PARTY}:"))
 
-    def mark_open_opportunities(self) -> None:
-        """Won deals changed: every open opportunity re-ranks its similar deals."""
+    def mark_open_opportunities(self, deal_ids: set[str] | None) -> None:
+        """Won deals changed: open opportunities listing them (`deal_ids`), or all of them (None), re-rank.
+
+        Similarity and its order never read a won deal's activity figures, so a new e-mail on a won deal
+        cannot move it into or out of anyone's top five: only the documents showing it change."""
+        if deal_ids is not None:
+            self.dirty.update(key for deal_id in deal_ids for key in self.showing.get(deal_id, ()))
+            return
         for key in self.store.known_keys():
             if key.startswith("opportunity:"):
                 record = self.store.get_record(key)
                 if record and record["e"] and record["e"].get("status") == "open":
                     self.dirty.add(key)
+
+    def _remember_shown(self, key: str, document: dict | None) -> None:
+        """Which won deals an open opportunity's document lists (the index `mark_open_opportunities` reads)."""
+        shown = document["widgets"].get("similar_won_deals", []) if document else []
+        ids = {deal["id"] for deal in shown}
+        for deal_id in self.shown_by.pop(key, set()) - ids:
+            self.showing.get(deal_id, set()).discard(key)
+        for deal_id in ids:
+            self.showing.setdefault(deal_id, set()).add(key)
+        if ids:
+            self.shown_by[key] = ids
 
     def on_recovered(self) -> None:
         owned = self.owned_partitions()
@@ -172,6 +191,7 @@ class Projector:
             document = evaluate_record(self.store, key, clock, time.time(), won, activities)
             updates[key] = None if document is None else (document, activity_list(activities))
             if key.startswith("opportunity:"):
+                self._remember_shown(key, document)
                 await self._publish_won_deal(key, clock.as_of, activities)
         await self.redis.write(updates)
         for key, update in updates.items():

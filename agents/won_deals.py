@@ -14,8 +14,15 @@ from relstream.settings import Settings
 log = logging.getLogger("relstream.won_deals")
 
 
+RANKING_FIELDS = ("industry", "products", "estimated_value", "closed_at")  # what similarity and its order read
+
+
 class WonDealsView:
-    def __init__(self, settings: Settings, on_change: Callable[[], None]):
+    """`on_change(ids)`: the won deals in `ids` changed only their shown figures (activities, hours, rates),
+    so only open deals listing them need a new document; `on_change(None)`: the candidates or their ranking
+    changed, every open deal re-ranks."""
+
+    def __init__(self, settings: Settings, on_change: Callable[[set[str] | None], None]):
         self.settings = settings
         self.topic = settings.topic("won-deals")
         self.deals: dict[str, WonDeal] = {}
@@ -33,16 +40,20 @@ class WonDealsView:
             return None
         return orjson.dumps(deal)  # orjson serialises dataclasses natively
 
-    def apply(self, key: bytes, value: bytes | None) -> bool:
+    def apply(self, key: bytes, value: bytes | None) -> str | None:
+        """Fold one record in: None (nothing changed), "figures" or "ranking" (see the class)."""
         deal_id = key.decode()
+        held = self.deals.get(deal_id)
         if value is None:
-            return self.deals.pop(deal_id, None) is not None
+            return "ranking" if self.deals.pop(deal_id, None) is not None else None
         raw = orjson.loads(value)
         deal = WonDeal(**{**raw, "products": tuple(raw["products"])})
-        if self.deals.get(deal_id) == deal:
-            return False
+        if held == deal:
+            return None
         self.deals[deal_id] = deal
-        return True
+        if held is None or any(getattr(held, name) != getattr(deal, name) for name in RANKING_FIELDS):
+            return "ranking"
+        return "figures"
 
     async def run(self) -> None:
         """Read the whole topic from the start (no consumer group), then follow it; reconnects on errors."""
@@ -55,12 +66,17 @@ class WonDealsView:
                 await consumer.seek_to_beginning()
                 while True:
                     batches = await consumer.getmany(timeout_ms=500)
-                    changed = False
+                    reranked, refigured = False, set()
                     for records in batches.values():
                         for record in records:
-                            changed |= self.apply(record.key, record.value)
-                    if changed:
-                        self.on_change()
+                            change = self.apply(record.key, record.value)
+                            reranked |= change == "ranking"
+                            if change == "figures":
+                                refigured.add(record.key.decode())
+                    if reranked:
+                        self.on_change(None)
+                    elif refigured:
+                        self.on_change(refigured)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # broker restarts: log, wait, reconnect

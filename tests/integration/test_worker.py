@@ -137,3 +137,38 @@ def test_a_burst_on_one_record_is_coalesced_into_few_writes(worker):
     assert samples["relstream_events_consumed_total"] == 1000
     # two documents (contact c-bob, account a-klant) rewritten a few times each, not 2,000 times
     assert 2 <= samples["relstream_documents_written_total"] < 150
+
+
+def test_open_deals_follow_the_figures_and_the_ranking_of_won_deals(worker):
+    """A won deal's new activity changes only the figures open deals show (they are re-evaluated through the
+    index of who lists whom); a won deal that changes industry re-ranks every open deal."""
+    prefix = unique_prefix("won")
+    worker(prefix)
+
+    def opportunity(id_, version, status, industry, stakeholder):
+        return event("records", {**_opportunity(version, [stakeholder], status), "id": id_, "industry": industry,
+                                 "closed_at": "2026-11-01T00:00:00Z" if status == "won" else None})
+
+    log = [
+        opportunity("o-open", 1, "open", "retail", "c-bob"),
+        opportunity("o-won", 1, "won", "retail", "c-eve"),
+        event("activities", _email("w-1", 1, sender=ANNA, to=[BOB])),
+        event("activities", _email("w-2", 1, sender=ANNA, to=[EVE])),
+    ]
+    publish(prefix, log)
+    expected = batch_recompute(log)
+    wait_until(lambda: converged(prefix, expected), 90, "open and won deals")
+    shown = redis_documents(prefix)["opportunity:o-open"]["widgets"]["similar_won_deals"]
+    assert [(d["id"], d["activities"]) for d in shown] == [("o-won", 1)]
+
+    more = [event("activities", _email("w-3", 1, sender=EVE, to=[ANNA], at="2026-11-11T10:00:00Z"))]
+    publish(prefix, more)
+    expected = batch_recompute(log + more)
+    assert expected["opportunity:o-open"]["widgets"]["similar_won_deals"][0]["activities"] == 2
+    wait_until(lambda: converged(prefix, expected), 90, "o-open showing o-won's new activity count")
+
+    moved = [opportunity("o-won", 2, "won", "energy", "c-eve")]
+    publish(prefix, moved)
+    expected = batch_recompute(log + more + moved)
+    assert expected["opportunity:o-open"]["widgets"]["similar_won_deals"][0]["similarity"] < 0.7
+    wait_until(lambda: converged(prefix, expected), 90, "o-open re-ranked after o-won changed industry")
