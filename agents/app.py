@@ -38,7 +38,7 @@ from relstream.topics import MAX_MESSAGE_BYTES, ensure_topics
 
 log = logging.getLogger("relstream.worker")
 LAG_INTERVAL_S = 10.0
-FLUSH_PAUSE_FACTOR = 4.0
+BACKLOG_PAUSE_FACTOR = 4.0
 # Batches: inputs validated and routed together, stage envelopes applied together, so that the envelopes
 # each stage sends downstream are few and full; a batch waits at most BATCH_WITHIN_S for more messages.
 INGEST_BATCH = 2000
@@ -184,12 +184,11 @@ def create_app(settings: Settings) -> faust.App:
             try:
                 await projector.flush()
                 took = time.monotonic() - started
-                # Adaptive coalescing: while the stages work through a backlog, flushes may take at most
-                # ~1/5 of the time, so the backlog is not re-evaluated over and over; once the stages are
-                # current again (and at normal load) the pause is the interval, for latency.
-                pause = settings.flush_interval_s
-                if projector.behind():
-                    pause = max(pause, FLUSH_PAUSE_FACTOR * took)
+                # Adaptive coalescing: evaluation never takes more than half of the time (a record dirtied
+                # again meanwhile is evaluated once, later), and at most ~1/5 of it while the agents work
+                # through a backlog, so the backlog is not re-evaluated over and over. At low load the
+                # pause is the interval.
+                pause = max(settings.flush_interval_s, (BACKLOG_PAUSE_FACTOR if projector.behind() else 1.0) * took)
             except Exception as exc:  # Redis or broker away: keep the state, retry, tell the operator
                 log.error("projection flush failed (%s: %s); dirty records kept, retrying in 1 s. "
                           "Check RELSTREAM_REDIS_URL (%s)", type(exc).__name__, exc, settings.redis_address)

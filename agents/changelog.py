@@ -3,8 +3,8 @@
 Why: `table[key] = value` costs Faust a FutureMessage, a producer-buffer round trip and two sensor
 calls per key; with several writes per input event that alone capped a worker at a few hundred
 events/s. Here a write sets the table's local store (what `Table.__setitem__` does besides the
-changelog) and queues the changelog record; `flush()` appends the queued records to aiokafka record
-batches of Faust's own producer. The records are exactly what Faust would write (JSON key and value,
+changelog) and queues the changelog record; `flush()` hands the queued records to Faust's own aiokafka
+producer, which appends them to its open record batches. The records are exactly what Faust would write (JSON key and value,
 the table's changelog topic, the partition of the event being processed), so Faust's recovery and
 standbys read them as usual, and because they go through Faust's producer, the producer flush Faust
 does before every offset commit covers them: no offset is committed before its state changes are.
@@ -30,14 +30,10 @@ class ChangelogWriter:
         """Hand every queued record to the producer (Faust flushes it before committing offsets)."""
         if not self._pending:
             return
-        # Faust's aiokafka producer (faust-streaming and aiokafka are pinned in pyproject.toml).
+        # Faust's aiokafka producer (faust-streaming and aiokafka are pinned in pyproject.toml): appending to
+        # its open batches costs microseconds; `send_batch` would wait for each partition's previous batch.
         producer = self.app.producer._ensure_producer()
         pending, self._pending = self._pending, defaultdict(list)
         for (topic, partition), records in pending.items():
-            batch = producer.create_batch()
             for key, value in records:
-                if batch.append(timestamp=None, key=key, value=value) is None:  # batch full
-                    await producer.send_batch(batch, topic, partition=partition)
-                    batch = producer.create_batch()
-                    batch.append(timestamp=None, key=key, value=value)
-            await producer.send_batch(batch, topic, partition=partition)
+                await producer.send(topic, value, key=key, partition=partition)

@@ -16,12 +16,12 @@ from aiokafka.partitioner import murmur2
 from faust.sensors.prometheus import setup_prometheus_sensors
 
 from relstream.kpi.context import Clock, Params
-from relstream.kpi.explain import activity_list
+from relstream.kpi.explain import activity_list, activity_row
 from relstream.metrics import WorkerMetrics
 from relstream.projection import RedisProjection
 from relstream.settings import Settings
 from relstream.model import Activity
-from relstream.state import PARTY, evaluate_record, live_facts, won_deal
+from relstream.state import PARTY, evaluate_record, live_revision, won_deal
 from relstream.timeutil import utc_day
 
 log = logging.getLogger("relstream.projection")
@@ -48,14 +48,15 @@ class Projector:
         self.dirty: set[str] = set()
         self.ready = False
         self.snapshot_hashes: dict[str, bytes] = {}
-        self.decoded: dict[tuple[str, str], tuple[dict, Activity]] = {}
+        self.decoded: dict[str, tuple[int, Activity]] = {}  # activity id -> (revision, decoded facts)
+        self.rows: dict[str, tuple[Activity, dict]] = {}  # activity id -> (decoded activity, its list row)
         self.showing: dict[str, set[str]] = {}  # won deal id -> open opportunity keys whose document lists it
         self.shown_by: dict[str, set[str]] = {}  # the reverse
         self.rolled_day = None
         self.unmarked: set[int] = set()  # owned partitions fully re-projected into `dirty`, marker not yet set
         self.delays: dict[str, tuple[float, float]] = {}  # agent -> (noted at, age of its last message)
         self.snapshots_topic = settings.topic("kpi-snapshots")
-        self.won_topic = app.topic(settings.topic("won-deals"), key_serializer="raw", value_serializer="raw")
+        self.won_topic = settings.topic("won-deals")
 
     # -- ownership -------------------------------------------------------------------------------
     def partition_of(self, key: str) -> int:
@@ -169,27 +170,33 @@ class Projector:
             await asyncio.sleep(0)  # let the agents run between chunks of a big rebuild
 
     def _activities(self, key: str) -> list[Activity]:
-        """The record's activities, decoding only facts that changed since the last flush (a record with
-        thousands of activities is re-evaluated often; decoding them all each time dominated flushes)."""
+        """The record's activities, decoding only revisions not seen before (a record with thousands of
+        activities is re-evaluated often; decoding them all each time dominated flushes). Decoded once per
+        activity revision, shared by every record the activity counts for."""
         activities = []
         for activity_id in self.store.activity_ids(key):
-            facts = live_facts(self.store.get_attribution(key, activity_id))
-            if facts is None:
-                self.decoded.pop((key, activity_id), None)
+            live = live_revision(self.store.get_attribution(key, activity_id))
+            if live is None:
                 continue
-            cached = self.decoded.get((key, activity_id))
-            if cached is None or cached[0] is not facts:  # the table holds a new dict after every change
-                cached = (facts, Activity.from_wire(facts))
-                self.decoded[(key, activity_id)] = cached
+            cached = self.decoded.get(activity_id)
+            if cached is None or cached[0] != live[0]:
+                cached = self.decoded[activity_id] = (live[0], Activity.from_wire(live[1]))
             activities.append(cached[1])
         return activities
+
+    def _row(self, activity: Activity) -> dict:
+        """`activity_row`, memoised per activity object (the decode cache keeps it while its facts hold)."""
+        cached = self.rows.get(activity.id)
+        if cached is None or cached[0] is not activity:
+            cached = self.rows[activity.id] = (activity, activity_row(activity))
+        return cached[1]
 
     async def _flush_chunk(self, keys: list[str], clock: Clock, won) -> None:
         updates = {}
         for key in keys:
             activities = self._activities(key)
             document = evaluate_record(self.store, key, clock, time.time(), won, activities)
-            updates[key] = None if document is None else (document, activity_list(activities))
+            updates[key] = None if document is None else (document, activity_list(activities, self._row))
             if key.startswith("opportunity:"):
                 self._remember_shown(key, document)
                 await self._publish_won_deal(key, clock.as_of, activities)
@@ -208,7 +215,8 @@ class Projector:
             return
         self.snapshot_hashes[key] = digest
         value = None if document is None else orjson.dumps(document)
-        # Faust's producer directly: Topic.send's per-message machinery cost more than the evaluation itself
+        # Faust's producer directly (here and for won deals): Topic.send's per-message machinery cost more
+        # than evaluating the document
         await self.app.producer.send(self.snapshots_topic, key.encode(), value, None, None, None)
 
     async def _publish_won_deal(self, key: str, as_of: float, activities: list[Activity]) -> None:
@@ -216,7 +224,7 @@ class Projector:
         deal_id = key.split(":", 1)[1]
         if self.won_deals.get(deal_id) == deal:
             return
-        await self.won_topic.send(key=deal_id.encode(), value=self.won_deals.encode(deal))
+        await self.app.producer.send(self.won_topic, deal_id.encode(), self.won_deals.encode(deal), None, None, None)
 
     # -- web ---------------------------------------------------------------------------------------
     def install_web(self, app) -> None:

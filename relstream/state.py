@@ -114,6 +114,13 @@ class RecordStore(Protocol):
 
 def live_facts(entry: dict | None) -> dict | None:
     """The freshest facts among the reasons that still attribute the activity (None: not attributed)."""
+    live = live_revision(entry)
+    return None if live is None else live[1]
+
+
+def live_revision(entry: dict | None) -> tuple[int, dict] | None:
+    """(activity revision, facts) of `live_facts`: one revision of an activity has the same facts in every
+    record it counts for, so the revision identifies them."""
     if not entry:
         return None
     best = None
@@ -122,7 +129,7 @@ def live_facts(entry: dict | None) -> dict | None:
             activity_rev = rev[0] if isinstance(rev, list) else rev
             if best is None or activity_rev > best[0]:
                 best = (activity_rev, facts)
-    return None if best is None else best[1]
+    return best
 
 
 @dataclass

@@ -18,6 +18,7 @@ DAILY_COLUMNS = {
 }
 COLUMN_NAMES = tuple(DAILY_COLUMNS.values())
 COLUMN_INDEX = {key: COLUMN_NAMES.index(name) for key, name in DAILY_COLUMNS.items()}
+NO_ACTIVITY = dict.fromkeys(COLUMN_NAMES, 0)
 
 
 def customer_interactions(window: list[Activity]) -> dict:
@@ -36,12 +37,14 @@ def email_ratio(window: list[Activity]) -> dict:
 def relationship_activities(activities: list[Activity], clock: Clock) -> list[dict]:
     """60 daily rows, oldest first; its own 60-day window."""
     start = clock.days_back_start(DAILY_SERIES_DAYS)
-    counts = [[0] * len(COLUMN_NAMES) for _ in range(DAILY_SERIES_DAYS)]
+    counts: dict[int, list[int]] = {}  # only the days with activities (most of the 60 have none)
     for activity in completed_until(activities, clock.as_of):
         if activity.at >= start:
-            counts[int((activity.at - start) // DAY)][COLUMN_INDEX[(activity.type, activity.by_us)]] += 1
+            day = counts.setdefault(int((activity.at - start) // DAY), [0] * len(COLUMN_NAMES))
+            day[COLUMN_INDEX[(activity.type, activity.by_us)]] += 1
     return [
-        {"day": day, **dict(zip(COLUMN_NAMES, row))} for day, row in zip(_day_labels(start), counts)
+        {"day": label, **(dict(zip(COLUMN_NAMES, counts[i])) if i in counts else NO_ACTIVITY)}
+        for i, label in enumerate(_day_labels(start))
     ]
 
 
