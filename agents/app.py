@@ -176,19 +176,23 @@ def create_app(settings: Settings) -> faust.App:
 
     @app.task
     async def flush_projection() -> None:
-        """Coalesce: whatever got dirty during one interval is written once at its end."""
-        pause = settings.flush_interval_s
+        """Coalesce: whatever got dirty since the last flush is evaluated and written once.
+
+        Adaptive: evaluation never takes more than half of the time (a record dirtied again meanwhile is
+        evaluated once, later), and at most ~1/5 of it while the agents work through a backlog, so the
+        backlog is not re-evaluated over and over; the moment they are current again the next flush is due.
+        At low load a flush follows every interval."""
+        took = 0.0
+        last = time.monotonic()
         while True:
-            await asyncio.sleep(pause)
-            started = time.monotonic()
+            await asyncio.sleep(settings.flush_interval_s)
+            since = time.monotonic() - last
+            if since < took or (projector.behind() and since < BACKLOG_PAUSE_FACTOR * took):
+                continue
+            last = time.monotonic()
             try:
                 await projector.flush()
-                took = time.monotonic() - started
-                # Adaptive coalescing: evaluation never takes more than half of the time (a record dirtied
-                # again meanwhile is evaluated once, later), and at most ~1/5 of it while the agents work
-                # through a backlog, so the backlog is not re-evaluated over and over. At low load the
-                # pause is the interval.
-                pause = max(settings.flush_interval_s, (BACKLOG_PAUSE_FACTOR if projector.behind() else 1.0) * took)
+                took = time.monotonic() - last
             except Exception as exc:  # Redis or broker away: keep the state, retry, tell the operator
                 log.error("projection flush failed (%s: %s); dirty records kept, retrying in 1 s. "
                           "Check RELSTREAM_REDIS_URL (%s)", type(exc).__name__, exc, settings.redis_address)

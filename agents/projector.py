@@ -26,7 +26,7 @@ from relstream.timeutil import utc_day
 
 log = logging.getLogger("relstream.projection")
 CHUNK = 200
-BEHIND_S = 5.0  # message age that means a backlog (at normal load a few hundred ms)
+BEHIND_S = 2.0  # message age that means a backlog (at normal load well under a second)
 
 
 @lru_cache(maxsize=1 << 18)
