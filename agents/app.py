@@ -182,17 +182,16 @@ def create_app(settings: Settings) -> faust.App:
         evaluated once, later), and at most ~1/5 of it while the agents work through a backlog, so the
         backlog is not re-evaluated over and over; the moment they are current again the next flush is due.
         At low load a flush follows every interval."""
-        took = 0.0
-        last = time.monotonic()
+        took, last, ended = 0.0, time.monotonic(), time.time()
         while True:
             await asyncio.sleep(settings.flush_interval_s)
             since = time.monotonic() - last
-            if since < took or (projector.behind() and since < BACKLOG_PAUSE_FACTOR * took):
+            if since < took or (projector.behind(ended) and since < BACKLOG_PAUSE_FACTOR * took):
                 continue
             last = time.monotonic()
             try:
                 await projector.flush()
-                took = time.monotonic() - last
+                took, ended = time.monotonic() - last, time.time()
             except Exception as exc:  # Redis or broker away: keep the state, retry, tell the operator
                 log.error("projection flush failed (%s: %s); dirty records kept, retrying in 1 s. "
                           "Check RELSTREAM_REDIS_URL (%s)", type(exc).__name__, exc, settings.redis_address)

@@ -76,10 +76,10 @@ class Projector:
             now = time.time()
             self.delays[agent] = (now, now - produced_at)
 
-    def behind(self) -> bool:
-        """An agent recently worked on a message older than BEHIND_S: a backlog, not normal load."""
-        now = time.time()
-        return any(delay > BEHIND_S and now - noted < BEHIND_S for noted, delay in self.delays.values())
+    def behind(self, since: float) -> bool:
+        """Since `since` (epoch s), an agent worked on a message older than BEHIND_S: a backlog, not normal
+        load. Notes from before it do not count: an idle agent's last backlog message is history."""
+        return any(delay > BEHIND_S and noted >= since for noted, delay in self.delays.values())
 
     # -- marking -----------------------------------------------------------------------------------
     def mark(self, keys) -> None:
