@@ -203,19 +203,20 @@ def create_app(settings: Settings) -> faust.App:
 
     @app.task
     async def watch_lag() -> None:
-        """Consumer lag of this worker's partitions, for /metrics and /readyz."""
+        """Consumer lag of this worker's partitions, for /metrics and /readyz (every second until the
+        first figures exist, so a fresh worker reports lag as soon as it has partitions)."""
         group = f"{settings.topic_prefix}-worker"
         while True:
+            lag: dict = {}
             try:
                 assigned = {(tp.topic, tp.partition) for tp in app.consumer.assignment()}
                 rows = await consumer_lag(settings)
-                projector.metrics.set_lag({
-                    (row.topic, row.partition): row.lag for row in rows
-                    if row.group == group and (row.topic, row.partition) in assigned
-                })
+                lag = {(row.topic, row.partition): row.lag for row in rows
+                       if row.group == group and (row.topic, row.partition) in assigned}
+                projector.metrics.set_lag(lag)
             except Exception as exc:  # the broker may be restarting: keep the last figures
                 log.warning("could not read consumer lag (%s); will retry in %.0f s", exc, LAG_INTERVAL_S)
-            await asyncio.sleep(LAG_INTERVAL_S)
+            await asyncio.sleep(LAG_INTERVAL_S if lag else 1.0)
 
     projector.install_web(app)
     return app
