@@ -14,9 +14,9 @@ from datetime import datetime, timezone
 from relstream.demo import generate_activity_events
 from relstream.events import InvalidEvent, parse_message
 from relstream.kpi.context import Clock, Params
-from relstream.pipeline import routing_key, stage_message
+from relstream.pipeline import LocalPipeline, routing_key, stage_message
 from relstream.settings import Settings
-from relstream.state import PARTY, MemoryRecordStore, evaluate_record, handle_activity, handle_record_stage
+from relstream.state import PARTY, evaluate_record
 
 
 class Floor:
@@ -26,9 +26,9 @@ class Floor:
         self.clock = Clock(now.timestamp(), Params(settings.window_days, settings.health_frequency_days,
                                                    settings.health_weights))
         self.now = now
-        self.store = MemoryRecordStore()
-        self.activities: dict[str, dict] = {}
-        self.dirty: set[str] = set()
+        self.pipeline = LocalPipeline()  # its handlers and state; the queueing and timing are ours
+        self.store = self.pipeline.store
+        self.dirty = self.pipeline.dirty
         self.seconds: Counter[str] = Counter()
         self.messages: Counter[str] = Counter()
         self.evaluations = 0
@@ -45,12 +45,7 @@ class Floor:
         while queue:
             stage, key, message = queue.popleft()
             started = time.process_time()
-            if stage == "activity":
-                self.activities[key], sends = handle_activity(key, self.activities.get(key), message)
-            else:
-                result = handle_record_stage(self.store, key, message)
-                sends = result.sends
-                self.dirty |= result.dirty
+            sends = self.pipeline.apply(stage, key, message)
             self.seconds[f"{stage} stage"] += time.process_time() - started
             self.messages[stage] += 1
             queue.extend((send.stage, send.key, send.message) for send in sends)

@@ -46,14 +46,17 @@ class LocalPipeline:
     def _enqueue(self, send: Send) -> None:
         self.queues.setdefault((send.stage, send.key), deque()).append(send.message)
 
-    def _step(self, stage: str, key: str, message: dict) -> None:
+    def apply(self, stage: str, key: str, message: dict) -> list[Send]:
+        """One stage message through its handler; returns what it sends (the caller queues it)."""
         if stage == "activity":
             self.activities[key], sends = handle_activity(key, self.activities.get(key), message)
-        else:
-            result = handle_record_stage(self.store, key, message)
-            sends = result.sends
-            self.dirty |= result.dirty
-        for send in sends:
+            return sends
+        result = handle_record_stage(self.store, key, message)
+        self.dirty |= result.dirty
+        return result.sends
+
+    def _step(self, stage: str, key: str, message: dict) -> None:
+        for send in self.apply(stage, key, message):
             self._enqueue(send)
 
     def run(self) -> None:
