@@ -44,8 +44,8 @@ BACKLOG_PAUSE_FACTOR = 4.0
 INGEST_BATCH = 2000
 STAGE_BATCH = 64
 BATCH_WITHIN_S = 0.05
-# aiokafka waits for a partition's previous batch to drain before taking the next one: few, large batches
-# (under the topics' default 1 MiB max.message.bytes) keep changelog writes from queueing on round trips.
+# Record batches of up to 512 KiB (under the topics' default 1 MiB max.message.bytes): a backlog's changelog
+# records and envelopes leave in few produce requests.
 PRODUCER_BATCH_BYTES = 512 * 1024
 
 
