@@ -54,13 +54,6 @@ class FaustRecordStore:
                 self._members[party][opportunity] = value
         return sorted(keys)
 
-    def forget(self, owns) -> None:
-        """Drop index entries of record keys this worker no longer owns (after a rebalance)."""
-        for key in [k for k in self._activities if not owns(k)]:
-            del self._activities[key]
-        for party in [p for p in self._members if not owns(f"party:{p}")]:
-            del self._members[party]
-
     def get_record(self, key: str) -> dict | None:
         return self._get(self.records, key)
 

@@ -40,11 +40,6 @@ def build_widgets(
     return widgets
 
 
-def has_document(activities: list[Activity]) -> bool:
-    """A record has a document while at least one completed or scheduled activity is attributed to it."""
-    return bool(activities)
-
-
 def build_document(
     record_type: str, record_id: str, activities: list[Activity], clock: Clock, computed_at: float,
     record: RecordInfo | None = None, won_deals: list[WonDeal] = (),
