@@ -39,11 +39,10 @@ from relstream.topics import MAX_MESSAGE_BYTES, ensure_topics
 log = logging.getLogger("relstream.worker")
 LAG_INTERVAL_S = 10.0
 BACKLOG_PAUSE_FACTOR = 4.0
-# Inputs are validated and routed in batches (waiting at most BATCH_WITHIN_S for more), so the envelopes
-# sent downstream are few and full. The stage agents, which write tables, take one envelope per event:
-# with take_events() there, a worker's table recovery after a rebalance hung in 2 of 4 clean-clone CI
-# runs (tests/integration/test_faults.py::test_scale_out_and_in).
+# Batches: inputs validated and routed together, stage envelopes applied together, so that the envelopes
+# each stage sends downstream are few and full; a batch waits at most BATCH_WITHIN_S for more messages.
 INGEST_BATCH = 2000
+STAGE_BATCH = 64
 BATCH_WITHIN_S = 0.05
 # Record batches of up to 512 KiB (under the topics' default 1 MiB max.message.bytes): a backlog's changelog
 # records and envelopes leave in few produce requests.
@@ -128,31 +127,41 @@ def create_app(settings: Settings) -> faust.App:
     @app.agent(by_activity)
     async def activity_stage(stream):
         """One activity: merge its source copies, replies and interactions; tell every record it counts for."""
-        async for event in stream.events():
+        async for events in stream.take_events(STAGE_BATCH, within=BATCH_WITHIN_S):
             sends: list[Send] = []
-            touched: dict[str, dict] = {}
-            for key, message in unpack(event.value):
-                entry = touched.get(key) or activities.data.get(key)
-                touched[key], effects = handle_activity(key, entry, message)
-                sends += effects
-            for key, entry in touched.items():  # one changelog record per activity per envelope
-                writer.set(activities, key, entry, event.message.partition)
-            await finish_batch("activity", [event], sends)
+            for event in in_context(stream, events):
+                touched: dict[str, dict] = {}
+                for key, message in unpack(event.value):
+                    entry = touched.get(key) or activities.data.get(key)
+                    touched[key], effects = handle_activity(key, entry, message)
+                    sends += effects
+                for key, entry in touched.items():  # one changelog record per activity per envelope
+                    writer.set(activities, key, entry, event.message.partition)
+            await finish_batch("activity", events, sends)
 
     @app.agent(by_record)
     async def record_stage(stream):
         """One record: keep the facts attributed to it; stakeholder parties fan out to their opportunities."""
-        async for event in stream.events():
+        async for events in stream.take_events(STAGE_BATCH, within=BATCH_WITHIN_S):
             sends: list[Send] = []
-            for key, message in unpack(event.value):
-                result = handle_record_stage(store, key, message)
-                projector.mark(result.dirty)
-                sends += result.sends
-            store.write_back(event.message.partition)
-            await finish_batch("record", [event], sends)
+            for event in in_context(stream, events):
+                for key, message in unpack(event.value):
+                    result = handle_record_stage(store, key, message)
+                    projector.mark(result.dirty)
+                    sends += result.sends
+                store.write_back(event.message.partition)
+            await finish_batch("record", events, sends)
+
+    def in_context(stream, events):
+        """Each event as Faust's current event while it is applied: a RocksDB store picks its partition
+        from it (take_events does not set it in the agent's own context)."""
+        for event in events:
+            stream._set_current_event(event)
+            yield event
+        stream._set_current_event(None)
 
     async def finish_batch(agent: str, events, sends: list[Send]) -> None:
-        """State changes to the changelog, effects downstream in few envelopes; Faust acks after."""
+        """State changes to the changelog, effects downstream in few envelopes; Faust acks the batch after."""
         projector.note_delay(agent, events[-1].message.timestamp)
         await writer.flush()
         await send_all(sends)
