@@ -25,6 +25,7 @@ from pathlib import Path
 import faust
 
 from agents.changelog import ChangelogWriter
+from agents.offsets import OffsetWatch
 from agents.projector import Projector
 from agents.store import FaustRecordStore
 from agents.won_deals import WonDealsView
@@ -88,6 +89,7 @@ def create_app(settings: Settings) -> faust.App:
     projector = Projector(app, settings, store, by_record_topic=by_record.get_topic_name())
     won_deals = WonDealsView(settings, on_change=projector.mark_open_opportunities)
     projector.won_deals = won_deals
+    offsets = OffsetWatch(f"{settings.topic_prefix}-worker", on_skip=projector.metrics.skipped)
 
     async def send_all(sends: list[Send]) -> None:
         """One envelope per destination (stage, partition) and ~512 KiB, items in send order."""
@@ -100,6 +102,7 @@ def create_app(settings: Settings) -> faust.App:
     async def ingest(stream):
         """Validate; route valid events by the id inside them; dead-letter the rest with the reason."""
         async for events in stream.take_events(INGEST_BATCH, within=BATCH_WITHIN_S):
+            offsets.check("ingest", (event.message for event in events))
             sends = []
             for event in events:
                 message = event.message
@@ -128,6 +131,7 @@ def create_app(settings: Settings) -> faust.App:
     async def activity_stage(stream):
         """One activity: merge its source copies, replies and interactions; tell every record it counts for."""
         async for events in stream.take_events(STAGE_BATCH, within=BATCH_WITHIN_S):
+            offsets.check("activity_stage", (event.message for event in events))
             sends: list[Send] = []
             for event in in_context(stream, events):
                 touched: dict[str, dict] = {}
@@ -143,6 +147,7 @@ def create_app(settings: Settings) -> faust.App:
     async def record_stage(stream):
         """One record: keep the facts attributed to it; stakeholder parties fan out to their opportunities."""
         async for events in stream.take_events(STAGE_BATCH, within=BATCH_WITHIN_S):
+            offsets.check("record_stage", (event.message for event in events))
             sends: list[Send] = []
             for event in in_context(stream, events):
                 for key, message in unpack(event.value):
@@ -173,6 +178,11 @@ def create_app(settings: Settings) -> faust.App:
     @app.on_partitions_revoked.connect
     async def before_rebalance(app, revoked, **kwargs) -> None:
         projector.on_revoked()
+        offsets.on_revoked({(tp.topic, tp.partition) for tp in revoked})
+
+    @app.on_partitions_assigned.connect
+    async def after_rebalance(app, assigned, **kwargs) -> None:
+        offsets.on_assigned({(tp.topic, tp.partition) for tp in assigned})
 
     @app.task
     async def flush_projection() -> None:

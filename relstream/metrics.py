@@ -21,6 +21,9 @@ class WorkerMetrics:
         self.consumer_lag = Gauge(
             "relstream_consumer_lag", "Messages not yet processed, per topic and partition of this worker",
             ["topic", "partition"], registry=r)
+        self.skipped_offsets = Counter(
+            "relstream_skipped_offsets", "Offsets the consumer never delivered (should stay 0; see the worker log)",
+            ["topic", "partition"], registry=r)
         self._lag: dict[tuple[str, int], int] = {}
         self._newest = 0.0
 
@@ -44,3 +47,6 @@ class WorkerMetrics:
 
     def dead_lettered(self, code: str) -> None:
         self.dlq.labels(code).inc()
+
+    def skipped(self, tp: tuple[str, int], first: int, last: int) -> None:
+        self.skipped_offsets.labels(tp[0], str(tp[1])).inc(last - first + 1)

@@ -61,6 +61,12 @@ def track_prefix(prefix: str) -> str:
     return prefix
 
 
+def keep_prefix(prefix: str) -> None:
+    """Leave a prefix's topics and keys in place (a failed test's, to inspect); the session will not remove it."""
+    _PREFIXES.discard(prefix)
+    log.warning("keeping the Kafka topics and Redis keys of %s for inspection", prefix)
+
+
 def tracked_prefixes() -> list[str]:
     return sorted(_PREFIXES)
 
@@ -161,6 +167,12 @@ class WorkerProcess:
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=30)
+
+    def dump_tasks(self) -> None:
+        """SIGUSR1: the worker (mode) logs the stack of every thread and asyncio task, to see where it waits."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGUSR1)
+            time.sleep(2)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

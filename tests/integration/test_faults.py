@@ -42,7 +42,9 @@ def assert_converges(prefix: str, log, timeout: float = CONVERGE_S) -> None:
         wait_until(matches, timeout, "Redis documents equal to the batch recompute")
     except AssertionError:
         differences = documents_differences(redis_documents(prefix), expected)
-        raise AssertionError(f"{len(differences)} differences, e.g. {differences[:5]}") from None
+        records = sorted({d.split(".", 1)[0].split(": ", 1)[0] for d in differences})
+        raise AssertionError(f"{len(differences)} differences in {len(records)} of {len(expected)} records "
+                             f"({records[:8]}), e.g. {differences[:15]}") from None
 
 
 def test_kill_minus_nine_while_events_flow(worker):
