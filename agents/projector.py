@@ -235,6 +235,11 @@ class Projector:
         async def healthz(web, request):
             return web.json({"status": "alive"})
 
+        @app.page("/debug/consumer")
+        async def consumer_state(web, request):
+            """What the consumer is doing per partition, for an operator whose lag does not move."""
+            return web.json(consumer_state_of(app))
+
         @app.page("/readyz")
         async def readyz(web, request):
             lag = self.metrics.total_lag()
@@ -243,3 +248,23 @@ class Projector:
                     "max_lag": self.settings.ready_max_lag,
                     "partitions": sorted(self.owned_partitions()) if self.ready else []}
             return web.json(body, status=200 if ready else 503)
+
+
+def consumer_state_of(app) -> dict:
+    """Faust's view (active, paused, flow) and aiokafka's (position, paused, status) of every assigned partition."""
+    consumer = app.consumer
+    aiokafka_consumer = consumer._thread._ensure_consumer()
+    assignment = aiokafka_consumer._subscription.subscription.assignment if aiokafka_consumer._subscription.subscription else None
+    active = consumer._get_active_partitions()
+    partitions = {}
+    for tp in sorted(consumer.assignment()):
+        state = assignment.state_value(tp) if assignment else None
+        partitions[f"{tp.topic}[{tp.partition}]"] = {
+            "faust_active": tp in active, "faust_paused": tp in consumer._paused_partitions,
+            "faust_buffered": tp in consumer._buffered_partitions,
+            "faust_read_offset": consumer._read_offset.get(tp), "faust_committed": consumer._committed_offset.get(tp),
+            "position": getattr(state, "_position", None), "paused": getattr(state, "paused", None),
+            "status": str(getattr(state, "_status", None)), "highwater": getattr(state, "highwater", None),
+        }
+    return {"flow_active": consumer.flow_active, "flow_control_active": app.flow_control.is_active(),
+            "generation": app.consumer_generation_id, "rebalancing": app.rebalancing, "partitions": partitions}

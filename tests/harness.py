@@ -169,8 +169,11 @@ class WorkerProcess:
             self.process.wait(timeout=30)
 
     def dump_tasks(self) -> None:
-        """SIGUSR1: the worker (mode) logs the stack of every thread and asyncio task, to see where it waits."""
+        """Into the worker log: its consumer state, then (SIGUSR1, mode) the stack of every thread and task."""
         if self.process and self.process.poll() is None:
+            status, body = self.get("/debug/consumer")
+            with open(self.log_path, "ab") as log_file:
+                log_file.write(b"--- GET /debug/consumer -> %d\n%s\n" % (status, body))
             self.process.send_signal(signal.SIGUSR1)
             time.sleep(2)
 
