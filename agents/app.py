@@ -116,6 +116,7 @@ def create_app(settings: Settings) -> faust.App:
                 projector.metrics.consumed(parsed)
             projector.note_delay("ingest", events[-1].message.timestamp)
             await send_all(sends)
+            offsets.finished("ingest")
 
     async def dead_letter(event, exc: InvalidEvent) -> None:
         message = event.message
@@ -170,6 +171,7 @@ def create_app(settings: Settings) -> faust.App:
         projector.note_delay(agent, events[-1].message.timestamp)
         await writer.flush()
         await send_all(sends)
+        offsets.finished(f"{agent}_stage")
 
     @store.attributions.on_recover
     async def after_recovery() -> None:
@@ -228,7 +230,7 @@ def create_app(settings: Settings) -> faust.App:
                 log.warning("could not read consumer lag (%s); will retry in %.0f s", exc, LAG_INTERVAL_S)
             await asyncio.sleep(LAG_INTERVAL_S if lag else 1.0)
 
-    projector.install_web(app)
+    projector.install_web(app, offsets)
     return app
 
 

@@ -8,6 +8,7 @@ This watch makes that loud: an error naming the partition and the offsets, and a
 from __future__ import annotations
 
 import logging
+import time
 from typing import Callable, Iterable
 
 log = logging.getLogger("relstream.worker")
@@ -21,9 +22,13 @@ class OffsetWatch:
         self.last: dict[TopicPartition, int] = {}
         self.held: set[TopicPartition] = set()  # partitions assigned before the rebalance under way
         self.on_skip = on_skip
+        self.batches: dict[str, dict] = {}  # agent -> count and wall times of its last batch (/debug/consumer)
 
     def check(self, agent: str, messages: Iterable) -> None:
         """Note the offsets of a batch before it is applied; report the ones never delivered."""
+        progress = self.batches.setdefault(agent, {"batches": 0, "started": None, "finished": None})
+        progress["batches"] += 1
+        progress["started"] = time.time()
         for message in messages:
             tp = (message.topic, message.partition)
             last = self.last.get(tp)
@@ -37,6 +42,9 @@ class OffsetWatch:
                     self.on_skip(tp, last + 1, message.offset - 1)
             if last is None or message.offset > last:
                 self.last[tp] = message.offset
+
+    def finished(self, agent: str) -> None:
+        self.batches[agent]["finished"] = time.time()
 
     def on_revoked(self, revoked: set[TopicPartition]) -> None:
         self.held = set(revoked)

@@ -227,7 +227,7 @@ class Projector:
         await self.app.producer.send(self.won_topic, deal_id.encode(), self.won_deals.encode(deal), None, None, None)
 
     # -- web ---------------------------------------------------------------------------------------
-    def install_web(self, app) -> None:
+    def install_web(self, app, offsets) -> None:
         """/healthz, /readyz and /metrics (ours and Faust's sensor in one registry) on the worker's web port."""
         setup_prometheus_sensors(app, registry=self.metrics.registry, name_prefix="faust")
 
@@ -238,7 +238,7 @@ class Projector:
         @app.page("/debug/consumer")
         async def consumer_state(web, request):
             """What the consumer is doing per partition, for an operator whose lag does not move."""
-            return web.json(consumer_state_of(app))
+            return web.json({**consumer_state_of(app), "agents": offsets.batches})
 
         @app.page("/readyz")
         async def readyz(web, request):
