@@ -25,7 +25,7 @@ from pathlib import Path
 import faust
 
 from agents.changelog import ChangelogWriter
-from agents.offsets import OffsetWatch
+from agents.offsets import OffsetWatch, rewind_partitions_without_commit
 from agents.projector import Projector
 from agents.store import FaustRecordStore
 from agents.won_deals import WonDealsView
@@ -185,6 +185,7 @@ def create_app(settings: Settings) -> faust.App:
     @app.on_partitions_assigned.connect
     async def after_rebalance(app, assigned, **kwargs) -> None:
         offsets.on_assigned({(tp.topic, tp.partition) for tp in assigned})
+        rewind_partitions_without_commit(app.consumer)  # before recovery ends with its seek
 
     @app.task
     async def flush_projection() -> None:

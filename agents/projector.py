@@ -266,5 +266,8 @@ def consumer_state_of(app) -> dict:
             "position": getattr(state, "_position", None), "paused": getattr(state, "paused", None),
             "status": str(getattr(state, "_status", None)), "highwater": getattr(state, "highwater", None),
         }
-    return {"flow_active": consumer.flow_active, "flow_control_active": app.flow_control.is_active(),
+    fetcher = aiokafka_consumer._fetcher
+    return {"fetches_in_flight_to": sorted(fetcher._in_flight),
+            "fetched_not_consumed": sorted(f"{tp.topic}[{tp.partition}]" for tp in fetcher._records),
+            "flow_active": consumer.flow_active, "flow_control_active": app.flow_control.is_active(),
             "generation": app.consumer_generation_id, "rebalancing": app.rebalancing, "partitions": partitions}
