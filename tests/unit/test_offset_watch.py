@@ -43,3 +43,30 @@ def test_partitions_not_held_through_a_rebalance_start_afresh():
     assert skipped == []
     offsets.check("a", messages("t", 0, 13))  # but t[0] was held all along: 12 is missing
     assert skipped == [(("t", 0), 12, 12)]
+
+
+def test_partitions_without_commit_are_rewound_after_faust_seeks_to_committed():
+    import asyncio
+    from collections import namedtuple
+
+    from agents.offsets import rewind_partitions_without_commit
+
+    TP = namedtuple("TP", "topic partition")
+    calls = []
+
+    class Consumer:
+        async def seek_to_committed(self):
+            return {TP("in", 0): 12, TP("in", 1): None, TP("in", 2): 0, TP("t-changelog", 1): None}
+
+        async def seek_to_beginning(self, *tps):
+            calls.append(sorted(tps))
+
+        def _is_changelog_tp(self, tp):
+            return tp.topic.endswith("changelog")
+
+    consumer = Consumer()
+    rewind_partitions_without_commit(consumer)
+    rewind_partitions_without_commit(consumer)  # installed once, however many rebalances
+    committed = asyncio.run(consumer.seek_to_committed())
+    assert committed[TP("in", 0)] == 12  # what Faust's perform_seek records as committed is unchanged
+    assert calls == [[TP("in", 1), TP("in", 2)]]
