@@ -23,9 +23,10 @@ import time
 from pathlib import Path
 
 import faust
+from faust.types import TP
 
 from agents.changelog import ChangelogWriter
-from agents.offsets import OffsetWatch, rewind_partitions_without_commit
+from agents.offsets import OffsetWatch, StallGuard, rewind_partitions_without_commit
 from agents.projector import Projector
 from agents.store import FaustRecordStore
 from agents.won_deals import WonDealsView
@@ -90,6 +91,7 @@ def create_app(settings: Settings) -> faust.App:
     won_deals = WonDealsView(settings, on_change=projector.mark_open_opportunities)
     projector.won_deals = won_deals
     offsets = OffsetWatch(f"{settings.topic_prefix}-worker", on_skip=projector.metrics.skipped)
+    stalls = StallGuard(offsets)
 
     async def send_all(sends: list[Send]) -> None:
         """One envelope per destination (stage, partition) and ~512 KiB, items in send order."""
@@ -223,13 +225,25 @@ def create_app(settings: Settings) -> faust.App:
             lag: dict = {}
             try:
                 assigned = {(tp.topic, tp.partition) for tp in app.consumer.assignment()}
-                rows = await consumer_lag(settings)
-                lag = {(row.topic, row.partition): row.lag for row in rows
-                       if row.group == group and (row.topic, row.partition) in assigned}
+                rows = [row for row in await consumer_lag(settings)
+                        if row.group == group and (row.topic, row.partition) in assigned]
+                lag = {(row.topic, row.partition): row.lag for row in rows}
                 projector.metrics.set_lag(lag)
+                if projector.ready:
+                    await reread_stalled(rows)
             except Exception as exc:  # the broker may be restarting: keep the last figures
                 log.warning("could not read consumer lag (%s); will retry in %.0f s", exc, LAG_INTERVAL_S)
             await asyncio.sleep(LAG_INTERVAL_S if lag else 1.0)
+
+    async def reread_stalled(rows) -> None:
+        for (topic, partition), committed in stalls.stalled(rows, time.time()):
+            tp = TP(topic, partition)
+            offset = committed if committed is not None else (await app.consumer.earliest_offsets(tp))[tp]
+            log.warning("%s[%d]: messages from offset %d on were fetched but not processed for %.0f s while the "
+                        "worker was idle; reading them again (harmless: every step is idempotent)",
+                        topic, partition, offset, stalls.stall_s)
+            projector.metrics.rereads.inc()
+            await app.consumer.seek(tp, offset)
 
     projector.install_web(app, offsets)
     return app

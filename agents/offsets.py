@@ -73,8 +73,44 @@ def rewind_partitions_without_commit(consumer) -> None:
         if fresh:
             log.info("no committed offset yet for %s: reading them from their first offset",
                      ", ".join(f"{tp.topic}[{tp.partition}]" for tp in sorted(fresh)))
-            await consumer.seek_to_beginning(*fresh)
+            await consumer.seek_wait(await consumer.earliest_offsets(*fresh))
         return committed
 
     consumer.seek_to_committed = seek_to_committed_or_beginning
     consumer._relstream_rewinds = True
+
+
+STALL_S = 15.0
+
+
+class StallGuard:
+    """Partitions whose unprocessed messages stopped moving while the worker sits idle get re-read.
+
+    Why: around a rebalance Faust can drop a message it already fetched (the consumer position moved past
+    it) without processing or acknowledging it; its offset is never committed, the lag stays above zero
+    and nothing would fetch it again. When a partition's committed and end offsets have not changed for
+    STALL_S while no agent started a batch, the worker seeks it back to its committed offset: the steps
+    are idempotent, so re-reading costs a little work and loses nothing."""
+
+    def __init__(self, watch: OffsetWatch, stall_s: float = STALL_S):
+        self.watch = watch
+        self.stall_s = stall_s
+        self.unchanged_since: dict[TopicPartition, tuple[int | None, int, float]] = {}
+
+    def stalled(self, rows, now: float) -> list[tuple[TopicPartition, int | None]]:
+        """(partition, committed offset) of every row (this worker's partitions) stuck behind its end."""
+        last_batch = max((b["started"] or 0.0 for b in self.watch.batches.values()), default=0.0)
+        idle = now - last_batch >= self.stall_s
+        stuck, seen = [], {}
+        for row in rows:
+            if row.lag <= 0:
+                continue
+            tp = (row.topic, row.partition)
+            held = self.unchanged_since.get(tp)
+            since = held[2] if held and held[:2] == (row.committed, row.end) else now
+            if idle and now - since >= self.stall_s:
+                stuck.append((tp, row.committed))
+                since = now  # give the re-read its time before judging again
+            seen[tp] = (row.committed, row.end, since)
+        self.unchanged_since = seen
+        return stuck

@@ -24,6 +24,8 @@ class WorkerMetrics:
         self.skipped_offsets = Counter(
             "relstream_skipped_offsets", "Offsets the consumer never delivered (should stay 0; see the worker log)",
             ["topic", "partition"], registry=r)
+        self.rereads = Counter(
+            "relstream_stalled_rereads", "Partitions re-read because fetched messages were never processed", registry=r)
         self._lag: dict[tuple[str, int], int] = {}
         self._newest = 0.0
 

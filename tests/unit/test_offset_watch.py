@@ -58,8 +58,11 @@ def test_partitions_without_commit_are_rewound_after_faust_seeks_to_committed():
         async def seek_to_committed(self):
             return {TP("in", 0): 12, TP("in", 1): None, TP("in", 2): 0, TP("t-changelog", 1): None}
 
-        async def seek_to_beginning(self, *tps):
-            calls.append(sorted(tps))
+        async def earliest_offsets(self, *tps):
+            return {tp: 3 for tp in tps}
+
+        async def seek_wait(self, offsets):
+            calls.append(sorted(offsets.items()))
 
         def _is_changelog_tp(self, tp):
             return tp.topic.endswith("changelog")
@@ -69,4 +72,37 @@ def test_partitions_without_commit_are_rewound_after_faust_seeks_to_committed():
     rewind_partitions_without_commit(consumer)  # installed once, however many rebalances
     committed = asyncio.run(consumer.seek_to_committed())
     assert committed[TP("in", 0)] == 12  # what Faust's perform_seek records as committed is unchanged
-    assert calls == [[TP("in", 1), TP("in", 2)]]
+    assert calls == [[(TP("in", 1), 3), (TP("in", 2), 3)]]
+
+
+def row(partition: int, committed, end: int):
+    return SimpleNamespace(topic="in", partition=partition, committed=committed, end=end,
+                           lag=end - (committed or 0))
+
+
+def test_a_partition_stuck_behind_its_end_while_idle_is_re_read_once_per_period():
+    from agents.offsets import StallGuard
+
+    offsets, _ = watch()
+    guard = StallGuard(offsets, stall_s=15)
+    offsets.check("ingest", messages("in", 0, 1))
+    offsets.batches["ingest"]["started"] = 1000.0  # the last batch of any agent
+    rows = [row(0, 10, 11), row(1, 5, 5), row(2, None, 3)]
+    assert guard.stalled(rows, 1010.0) == []  # first sight
+    assert guard.stalled(rows, 1020.0) == []  # idle 20 s, but unchanged for only 10 s
+    assert guard.stalled(rows, 1026.0) == [(("in", 0), 10), (("in", 2), None)]  # caught-up partition 1 never
+    assert guard.stalled(rows, 1036.0) == []  # the re-read gets its own 15 s
+    assert guard.stalled(rows, 1041.0) == [(("in", 0), 10), (("in", 2), None)]
+
+
+def test_moving_offsets_or_a_busy_worker_are_not_a_stall():
+    from agents.offsets import StallGuard
+
+    offsets, _ = watch()
+    guard = StallGuard(offsets, stall_s=15)
+    offsets.check("ingest", messages("in", 0, 1))
+    offsets.batches["ingest"]["started"] = 1000.0
+    assert guard.stalled([row(0, 10, 20)], 1000.0) == []
+    assert guard.stalled([row(0, 12, 20)], 1020.0) == []  # committed moved: progress
+    offsets.batches["ingest"]["started"] = 1030.0
+    assert guard.stalled([row(0, 12, 20)], 1040.0) == []  # unchanged 20 s, but a batch started 10 s ago
