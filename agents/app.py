@@ -77,6 +77,7 @@ def create_app(settings: Settings) -> faust.App:
     by_record = app.topic(settings.topic("by-record"), partitions=settings.partitions, **raw)
     dlq = app.topic(settings.topic("dlq"), **raw)
     stage_topics = {"activity": by_activity, "record": by_record}
+    agent_topics = set(inputs.topics) | {by_activity.get_topic_name(), by_record.get_topic_name()}
 
     json_table = {"partitions": settings.partitions}
     activities = app.Table("activities", **json_table)
@@ -187,7 +188,7 @@ def create_app(settings: Settings) -> faust.App:
     @app.on_partitions_assigned.connect
     async def after_rebalance(app, assigned, **kwargs) -> None:
         offsets.on_assigned({(tp.topic, tp.partition) for tp in assigned})
-        rewind_partitions_without_commit(app.consumer)  # before recovery ends with its seek
+        rewind_partitions_without_commit(app.consumer, agent_topics)  # before recovery ends with its seek
 
     @app.task
     async def flush_projection() -> None:

@@ -55,13 +55,13 @@ class OffsetWatch:
         self.last = {tp: offset for tp, offset in self.last.items() if tp in kept}
 
 
-def rewind_partitions_without_commit(consumer) -> None:
+def rewind_partitions_without_commit(consumer, topics: set[str]) -> None:
     """After a rebalance Faust seeks every partition back to its committed offset, dropping whatever it had
     fetched but not processed, yet a partition with no committed offset is left where the fetcher stopped:
     the dropped messages were skipped (seen as "offsets a..b were never delivered" and as lost KPIs when a
     worker joined or died before the first commit). Such partitions go back to their first offset instead,
     which is what a consumer with no commit starts from anyway; re-reading is harmless (idempotent steps).
-    Changelog partitions are left alone: table recovery positions them itself."""
+    Only the agents' `topics` are touched: table recovery positions the changelogs itself."""
     if getattr(consumer, "_relstream_rewinds", False):
         return
     seek_to_committed = consumer.seek_to_committed
@@ -69,7 +69,7 @@ def rewind_partitions_without_commit(consumer) -> None:
     async def seek_to_committed_or_beginning():
         committed = await seek_to_committed()
         fresh = [tp for tp, offset in committed.items()
-                 if (offset is None or offset <= 0) and not consumer._is_changelog_tp(tp)]
+                 if (offset is None or offset <= 0) and tp.topic in topics]
         if fresh:
             log.info("no committed offset yet for %s: reading them from their first offset",
                      ", ".join(f"{tp.topic}[{tp.partition}]" for tp in sorted(fresh)))

@@ -64,12 +64,9 @@ def test_partitions_without_commit_are_rewound_after_faust_seeks_to_committed():
         async def seek_wait(self, offsets):
             calls.append(sorted(offsets.items()))
 
-        def _is_changelog_tp(self, tp):
-            return tp.topic.endswith("changelog")
-
     consumer = Consumer()
-    rewind_partitions_without_commit(consumer)
-    rewind_partitions_without_commit(consumer)  # installed once, however many rebalances
+    rewind_partitions_without_commit(consumer, {"in"})
+    rewind_partitions_without_commit(consumer, {"in"})  # installed once, however many rebalances
     committed = asyncio.run(consumer.seek_to_committed())
     assert committed[TP("in", 0)] == 12  # what Faust's perform_seek records as committed is unchanged
     assert calls == [[(TP("in", 1), 3), (TP("in", 2), 3)]]
