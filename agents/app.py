@@ -91,7 +91,8 @@ def create_app(settings: Settings) -> faust.App:
     projector = Projector(app, settings, store, by_record_topic=by_record.get_topic_name())
     won_deals = WonDealsView(settings, on_change=projector.mark_open_opportunities)
     projector.won_deals = won_deals
-    offsets = OffsetWatch(f"{settings.topic_prefix}-worker", on_skip=projector.metrics.skipped)
+    group = f"{settings.topic_prefix}-worker"
+    offsets = OffsetWatch(group, on_skip=projector.metrics.skipped)
     stalls = StallGuard(offsets)
 
     async def send_all(sends: list[Send]) -> None:
@@ -188,7 +189,15 @@ def create_app(settings: Settings) -> faust.App:
     @app.on_partitions_assigned.connect
     async def after_rebalance(app, assigned, **kwargs) -> None:
         offsets.on_assigned({(tp.topic, tp.partition) for tp in assigned})
-        rewind_partitions_without_commit(app.consumer, agent_topics)  # before recovery ends with its seek
+        try:
+            committed = {(row.topic, row.partition): row.committed for row in await consumer_lag(settings)
+                         if row.group == group}
+            await rewind_partitions_without_commit(
+                app.consumer, [tp for tp in assigned if tp.topic in agent_topics], committed)
+        except Exception as exc:  # the broker may be restarting: Faust's own seek still applies
+            log.warning("could not check the new partitions' committed offsets (%s: %s); partitions "
+                        "without a commit may skip messages fetched before this rebalance",
+                        type(exc).__name__, exc)
 
     @app.task
     async def flush_projection() -> None:
@@ -221,7 +230,6 @@ def create_app(settings: Settings) -> faust.App:
     async def watch_lag() -> None:
         """Consumer lag of this worker's partitions, for /metrics and /readyz (every second until the
         first figures exist, so a fresh worker reports lag as soon as it has partitions)."""
-        group = f"{settings.topic_prefix}-worker"
         while True:
             lag: dict = {}
             try:

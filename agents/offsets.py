@@ -55,29 +55,20 @@ class OffsetWatch:
         self.last = {tp: offset for tp, offset in self.last.items() if tp in kept}
 
 
-def rewind_partitions_without_commit(consumer, topics: set[str]) -> None:
-    """After a rebalance Faust seeks every partition back to its committed offset, dropping whatever it had
-    fetched but not processed, yet a partition with no committed offset is left where the fetcher stopped:
-    the dropped messages were skipped (seen as "offsets a..b were never delivered" and as lost KPIs when a
-    worker joined or died before the first commit). Such partitions go back to their first offset instead,
-    which is what a consumer with no commit starts from anyway; re-reading is harmless (idempotent steps).
-    Only the agents' `topics` are touched: table recovery positions the changelogs itself."""
-    if getattr(consumer, "_relstream_rewinds", False):
-        return
-    seek_to_committed = consumer.seek_to_committed
+async def rewind_partitions_without_commit(consumer, assigned, committed: dict[TopicPartition, int | None]) -> None:
+    """Assigned partitions with no `committed` offset (None or 0) go back to their first offset.
 
-    async def seek_to_committed_or_beginning():
-        committed = await seek_to_committed()
-        fresh = [tp for tp, offset in committed.items()
-                 if (offset is None or offset <= 0) and tp.topic in topics]
-        if fresh:
-            log.info("no committed offset yet for %s: reading them from their first offset",
-                     ", ".join(f"{tp.topic}[{tp.partition}]" for tp in sorted(fresh)))
-            await consumer.seek_wait(await consumer.earliest_offsets(*fresh))
-        return committed
-
-    consumer.seek_to_committed = seek_to_committed_or_beginning
-    consumer._relstream_rewinds = True
+    Why: after a rebalance Faust seeks every partition to its committed offset, dropping whatever it had
+    fetched but not processed, yet leaves a partition with no commit where its fetcher stopped: the
+    dropped messages were skipped (found as "offsets a..b were never delivered" and as lost KPIs when a
+    worker joined or died before its first commit). Done on assignment, while Faust keeps the streams
+    paused for table recovery, so no message is in flight; starting at the first offset is what a
+    consumer without commit does anyway, and re-reading is harmless (idempotent steps)."""
+    fresh = [tp for tp in assigned if not committed.get((tp.topic, tp.partition))]
+    if fresh:
+        log.info("no committed offset yet for %s: reading them from their first offset",
+                 ", ".join(f"{tp.topic}[{tp.partition}]" for tp in sorted(fresh)))
+        await consumer.seek_wait(await consumer.earliest_offsets(*fresh))
 
 
 STALL_S = 15.0

@@ -45,7 +45,7 @@ def test_partitions_not_held_through_a_rebalance_start_afresh():
     assert skipped == [(("t", 0), 12, 12)]
 
 
-def test_partitions_without_commit_are_rewound_after_faust_seeks_to_committed():
+def test_assigned_partitions_without_commit_are_rewound_to_their_first_offset():
     import asyncio
     from collections import namedtuple
 
@@ -55,21 +55,18 @@ def test_partitions_without_commit_are_rewound_after_faust_seeks_to_committed():
     calls = []
 
     class Consumer:
-        async def seek_to_committed(self):
-            return {TP("in", 0): 12, TP("in", 1): None, TP("in", 2): 0, TP("t-changelog", 1): None}
-
         async def earliest_offsets(self, *tps):
             return {tp: 3 for tp in tps}
 
         async def seek_wait(self, offsets):
             calls.append(sorted(offsets.items()))
 
-    consumer = Consumer()
-    rewind_partitions_without_commit(consumer, {"in"})
-    rewind_partitions_without_commit(consumer, {"in"})  # installed once, however many rebalances
-    committed = asyncio.run(consumer.seek_to_committed())
-    assert committed[TP("in", 0)] == 12  # what Faust's perform_seek records as committed is unchanged
-    assert calls == [[(TP("in", 1), 3), (TP("in", 2), 3)]]
+    assigned = [TP("in", 0), TP("in", 1), TP("in", 2), TP("in", 3)]
+    committed = {("in", 0): 12, ("in", 1): None, ("in", 2): 0}  # ("in", 3): never seen by the group
+    asyncio.run(rewind_partitions_without_commit(Consumer(), assigned, committed))
+    assert calls == [[(TP("in", 1), 3), (TP("in", 2), 3), (TP("in", 3), 3)]]
+    asyncio.run(rewind_partitions_without_commit(Consumer(), [TP("in", 0)], committed))
+    assert len(calls) == 1  # nothing to rewind: no seek at all
 
 
 def row(partition: int, committed, end: int):
