@@ -26,7 +26,7 @@ import faust
 from faust.types import TP
 
 from agents.changelog import ChangelogWriter
-from agents.offsets import OffsetWatch, StallGuard, rewind_partitions_without_commit
+from agents.offsets import OffsetWatch, StallGuard, cap_commits_at_gaps, rewind_partitions_without_commit
 from agents.projector import Projector
 from agents.store import FaustRecordStore
 from agents.won_deals import WonDealsView
@@ -92,7 +92,7 @@ def create_app(settings: Settings) -> faust.App:
     won_deals = WonDealsView(settings, on_change=projector.mark_open_opportunities)
     projector.won_deals = won_deals
     group = f"{settings.topic_prefix}-worker"
-    offsets = OffsetWatch(group, on_skip=projector.metrics.skipped)
+    offsets = OffsetWatch(on_skip=projector.metrics.skipped)
     stalls = StallGuard(offsets)
 
     async def send_all(sends: list[Send]) -> None:
@@ -106,7 +106,7 @@ def create_app(settings: Settings) -> faust.App:
     async def ingest(stream):
         """Validate; route valid events by the id inside them; dead-letter the rest with the reason."""
         async for events in stream.take_events(INGEST_BATCH, within=BATCH_WITHIN_S):
-            offsets.check("ingest", (event.message for event in events))
+            await read_again(offsets.check("ingest", (event.message for event in events)))
             sends = []
             for event in events:
                 message = event.message
@@ -136,7 +136,7 @@ def create_app(settings: Settings) -> faust.App:
     async def activity_stage(stream):
         """One activity: merge its source copies, replies and interactions; tell every record it counts for."""
         async for events in stream.take_events(STAGE_BATCH, within=BATCH_WITHIN_S):
-            offsets.check("activity_stage", (event.message for event in events))
+            await read_again(offsets.check("activity_stage", (event.message for event in events)))
             sends: list[Send] = []
             for event in in_context(stream, events):
                 touched: dict[str, dict] = {}
@@ -152,7 +152,7 @@ def create_app(settings: Settings) -> faust.App:
     async def record_stage(stream):
         """One record: keep the facts attributed to it; stakeholder parties fan out to their opportunities."""
         async for events in stream.take_events(STAGE_BATCH, within=BATCH_WITHIN_S):
-            offsets.check("record_stage", (event.message for event in events))
+            await read_again(offsets.check("record_stage", (event.message for event in events)))
             sends: list[Send] = []
             for event in in_context(stream, events):
                 for key, message in unpack(event.value):
@@ -189,6 +189,7 @@ def create_app(settings: Settings) -> faust.App:
     @app.on_partitions_assigned.connect
     async def after_rebalance(app, assigned, **kwargs) -> None:
         offsets.on_assigned({(tp.topic, tp.partition) for tp in assigned})
+        cap_commits_at_gaps(app.consumer, offsets)
         try:
             committed = {(row.topic, row.partition): row.committed for row in await consumer_lag(settings)
                          if row.group == group}
@@ -240,9 +241,15 @@ def create_app(settings: Settings) -> faust.App:
                 projector.metrics.set_lag(lag)
                 if projector.ready:
                     await reread_stalled(rows)
+                    await read_again(offsets.overdue(time.time()))
             except Exception as exc:  # the broker may be restarting: keep the last figures
                 log.warning("could not read consumer lag (%s); will retry in %.0f s", exc, LAG_INTERVAL_S)
             await asyncio.sleep(LAG_INTERVAL_S if lag else 1.0)
+
+    async def read_again(rereads) -> None:
+        """Seek partitions back to the first offset of a gap (their later messages come again: harmless)."""
+        for (topic, partition), offset in rereads:
+            await app.consumer.seek(TP(topic, partition), offset)
 
     async def reread_stalled(rows) -> None:
         for (topic, partition), committed in stalls.stalled(rows, time.time()):

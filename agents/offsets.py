@@ -1,9 +1,10 @@
-"""Every consumed offset, checked against the one before it.
+"""Every consumed offset, checked against the one before it, and what to do about a gap.
 
 Why: the topics the agents read are never compacted and never written in transactions, so their offsets
-are contiguous. A consumer that jumps from offset 41 to 57 of a partition it kept through a rebalance
-skipped messages, and their KPIs would be missing without a trace (the consumer lag still reads 0).
-This watch makes that loud: an error naming the partition and the offsets, and a metric.
+are contiguous. Around rebalances the Faust consumer can jump over messages (from offset 41 to 57 of a
+partition) and then commit past them, so their KPIs would be missing without a trace (lag 0). A gap is
+logged as an error, counted, read again (the steps are idempotent), and no commit passes its first
+offset until it has been read: a crash or a rebalance meanwhile re-reads it too.
 """
 from __future__ import annotations
 
@@ -14,34 +15,56 @@ from typing import Callable, Iterable
 log = logging.getLogger("relstream.worker")
 
 TopicPartition = tuple[str, int]
+STALL_S = 15.0
 
 
 class OffsetWatch:
-    def __init__(self, group: str, on_skip: Callable[[TopicPartition, int, int], None] | None = None):
-        self.group = group
+    def __init__(self, on_skip: Callable[[TopicPartition, int, int], None] | None = None, retry_s: float = STALL_S):
         self.last: dict[TopicPartition, int] = {}
+        self.missing: dict[TopicPartition, set[int]] = {}  # skipped offsets not read again yet
+        self.asked: dict[TopicPartition, float] = {}  # when a re-read of the partition's gap was last asked for
         self.held: set[TopicPartition] = set()  # partitions assigned before the rebalance under way
         self.on_skip = on_skip
+        self.retry_s = retry_s
         self.batches: dict[str, dict] = {}  # agent -> count and wall times of its last batch (/debug/consumer)
 
-    def check(self, agent: str, messages: Iterable) -> None:
-        """Note the offsets of a batch before it is applied; report the ones never delivered."""
+    def check(self, agent: str, messages: Iterable) -> list[tuple[TopicPartition, int]]:
+        """Note the offsets of a batch before it is applied; returns (partition, offset) to read again from."""
         progress = self.batches.setdefault(agent, {"batches": 0, "started": None, "finished": None})
         progress["batches"] += 1
-        progress["started"] = time.time()
+        progress["started"] = now = time.time()
+        rereads = []
         for message in messages:
-            tp = (message.topic, message.partition)
+            tp, offset = (message.topic, message.partition), message.offset
+            missing = self.missing.get(tp)
+            if missing and offset in missing:
+                missing.discard(offset)
+                if not missing:
+                    del self.missing[tp]
+                    log.info("%s: the skipped offsets of %s[%d] have been read again", agent, tp[0], tp[1])
             last = self.last.get(tp)
-            if last is not None and message.offset > last + 1:
-                log.error(
-                    "%s: offsets %d..%d of %s[%d] were never delivered (the consumer skipped them), so their "
-                    "KPI changes are missing. Replaying is safe (every step is idempotent): stop the workers and "
-                    "reset group %s on that partition to offset %d", agent, last + 1, message.offset - 1,
-                    tp[0], tp[1], self.group, last + 1)
+            if last is not None and offset > last + 1:
+                log.error("%s: offsets %d..%d of %s[%d] were never delivered (the consumer skipped them); reading "
+                          "them again (harmless: every step is idempotent)", agent, last + 1, offset - 1, *tp)
+                self.missing.setdefault(tp, set()).update(range(last + 1, offset))
+                self.asked[tp] = now
+                rereads.append((tp, last + 1))
                 if self.on_skip:
-                    self.on_skip(tp, last + 1, message.offset - 1)
-            if last is None or message.offset > last:
-                self.last[tp] = message.offset
+                    self.on_skip(tp, last + 1, offset - 1)
+            if last is None or offset > last:
+                self.last[tp] = offset
+        return rereads
+
+    def overdue(self, now: float) -> list[tuple[TopicPartition, int]]:
+        """Gaps still not read `retry_s` after their re-read was asked for: ask again."""
+        due = [(tp, min(missing)) for tp, missing in self.missing.items() if now - self.asked[tp] >= self.retry_s]
+        for tp, _ in due:
+            self.asked[tp] = now
+        return due
+
+    def first_missing(self, tp: TopicPartition) -> int | None:
+        missing = self.missing.get(tp)
+        return min(missing) if missing else None
 
     def finished(self, agent: str) -> None:
         self.batches[agent]["finished"] = time.time()
@@ -50,9 +73,31 @@ class OffsetWatch:
         self.held = set(revoked)
 
     def on_assigned(self, assigned: set[TopicPartition]) -> None:
-        """Forget partitions this worker did not hold through the rebalance: others may have moved them on."""
+        """Forget partitions this worker did not hold through the rebalance: others may have moved them on
+        (their gaps were never committed over, so their new owner reads them)."""
         kept = self.held & set(assigned)
         self.last = {tp: offset for tp, offset in self.last.items() if tp in kept}
+        self.missing = {tp: missing for tp, missing in self.missing.items() if tp in kept}
+        self.asked = {tp: asked for tp, asked in self.asked.items() if tp in self.missing}
+
+
+def cap_commits_at_gaps(consumer, watch: OffsetWatch) -> None:
+    """No committed offset passes a gap that has not been read again (Faust's consumer commits the first run
+    of consecutive acknowledged offsets, even when it starts after offsets that were never delivered)."""
+    if getattr(consumer, "_relstream_caps_commits", False):
+        return
+    new_offset = consumer._new_offset
+
+    def capped(tp):
+        offset = new_offset(tp)
+        first = watch.first_missing((tp.topic, tp.partition))
+        if offset is None or first is None or offset <= first:
+            return offset
+        committed = consumer._committed_offset.get(tp)
+        return first if committed is None or first > committed else None
+
+    consumer._new_offset = capped
+    consumer._relstream_caps_commits = True
 
 
 async def rewind_partitions_without_commit(consumer, assigned, committed: dict[TopicPartition, int | None]) -> None:
@@ -69,9 +114,6 @@ async def rewind_partitions_without_commit(consumer, assigned, committed: dict[T
         log.info("no committed offset yet for %s: reading them from their first offset",
                  ", ".join(f"{tp.topic}[{tp.partition}]" for tp in sorted(fresh)))
         await consumer.seek_wait(await consumer.earliest_offsets(*fresh))
-
-
-STALL_S = 15.0
 
 
 class StallGuard:

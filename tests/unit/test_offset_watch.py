@@ -12,7 +12,7 @@ def messages(topic: str, partition: int, *offsets: int):
 
 def watch():
     skipped = []
-    return OffsetWatch("g", on_skip=lambda tp, first, last: skipped.append((tp, first, last))), skipped
+    return OffsetWatch(on_skip=lambda tp, first, last: skipped.append((tp, first, last)), retry_s=15), skipped
 
 
 def test_contiguous_offsets_and_redeliveries_are_fine():
@@ -23,13 +23,59 @@ def test_contiguous_offsets_and_redeliveries_are_fine():
     assert skipped == []
 
 
-def test_a_jump_is_reported_with_the_missing_range(caplog):
+def test_a_jump_is_reported_read_again_and_forgotten_once_read(caplog):
+    caplog.set_level("INFO", "relstream.worker")
     offsets, skipped = watch()
-    offsets.check("record_stage", messages("t", 2, 10, 11))
-    offsets.check("record_stage", messages("t", 2, 15, 16))
+    assert offsets.check("record_stage", messages("t", 2, 10, 11)) == []
+    assert offsets.check("record_stage", messages("t", 2, 15, 16)) == [(("t", 2), 12)]  # seek back to 12
     assert skipped == [(("t", 2), 12, 14)]
     assert "offsets 12..14 of t[2] were never delivered" in caplog.text
-    assert "reset group g on that partition to offset 12" in caplog.text
+    assert offsets.first_missing(("t", 2)) == 12
+    assert offsets.check("record_stage", messages("t", 2, 12, 13)) == []  # the re-read arrives
+    assert offsets.first_missing(("t", 2)) == 14
+    assert offsets.check("record_stage", messages("t", 2, 14, 15, 16, 17)) == []
+    assert offsets.first_missing(("t", 2)) is None
+    assert "have been read again" in caplog.text
+
+
+def test_a_gap_not_read_again_is_asked_for_again_after_the_retry_period(monkeypatch):
+    import agents.offsets
+
+    clock = [1000.0]
+    monkeypatch.setattr(agents.offsets.time, "time", lambda: clock[0])
+    offsets, _ = watch()
+    offsets.check("ingest", messages("t", 0, 1))
+    offsets.check("ingest", messages("t", 0, 4))
+    assert offsets.overdue(1010.0) == []
+    assert offsets.overdue(1016.0) == [(("t", 0), 2)]
+    assert offsets.overdue(1020.0) == []  # asked again at 1016: wait another period
+
+
+def test_commits_never_pass_a_gap_that_was_not_read_again():
+    from collections import namedtuple
+
+    from agents.offsets import cap_commits_at_gaps
+
+    TP = namedtuple("TP", "topic partition")
+    offsets, _ = watch()
+    offsets.check("ingest", messages("t", 0, 5, 6))
+    offsets.check("ingest", messages("t", 0, 9, 10))  # 7..8 skipped
+
+    class Consumer:
+        _committed_offset = {TP("t", 0): 5, TP("t", 1): None}
+
+        def _new_offset(self, tp):
+            return 11  # Faust: the first run of acknowledged offsets, 9..10, ends at 10
+
+    consumer = Consumer()
+    cap_commits_at_gaps(consumer, offsets)
+    cap_commits_at_gaps(consumer, offsets)  # installed once
+    assert consumer._new_offset(TP("t", 0)) == 7  # not past the gap
+    assert consumer._new_offset(TP("t", 1)) == 11  # no gap there
+    consumer._committed_offset[TP("t", 0)] = 7
+    assert consumer._new_offset(TP("t", 0)) is None  # already committed up to the gap
+    offsets.check("ingest", messages("t", 0, 7, 8))
+    assert consumer._new_offset(TP("t", 0)) == 11
 
 
 def test_partitions_not_held_through_a_rebalance_start_afresh():
@@ -41,8 +87,11 @@ def test_partitions_not_held_through_a_rebalance_start_afresh():
     offsets.on_assigned({("t", 0), ("t", 1)})  # and came back, moved on by the other worker
     offsets.check("a", messages("t", 1, 90) + messages("t", 0, 11))
     assert skipped == []
-    offsets.check("a", messages("t", 0, 13))  # but t[0] was held all along: 12 is missing
+    assert offsets.check("a", messages("t", 0, 13)) == [(("t", 0), 12)]  # t[0] was held all along
     assert skipped == [(("t", 0), 12, 12)]
+    offsets.on_revoked({("t", 0), ("t", 1)})
+    offsets.on_assigned({("t", 1)})  # t[0] and its gap go to another worker (nothing committed past 12)
+    assert offsets.first_missing(("t", 0)) is None and offsets.overdue(10 ** 10) == []
 
 
 def test_assigned_partitions_without_commit_are_rewound_to_their_first_offset():
