@@ -26,7 +26,9 @@ import faust
 from faust.types import TP
 
 from agents.changelog import ChangelogWriter
-from agents.offsets import OffsetWatch, StallGuard, cap_commits_at_gaps, rewind_partitions_without_commit
+from agents.offsets import (
+    OffsetWatch, StallGuard, cap_commits_at_gaps, offsets_holding_messages, rewind_partitions_without_commit,
+)
 from agents.projector import Projector
 from agents.store import FaustRecordStore
 from agents.won_deals import WonDealsView
@@ -106,7 +108,7 @@ def create_app(settings: Settings) -> faust.App:
     async def ingest(stream):
         """Validate; route valid events by the id inside them; dead-letter the rest with the reason."""
         async for events in stream.take_events(INGEST_BATCH, within=BATCH_WITHIN_S):
-            await read_again(offsets.check("ingest", (event.message for event in events)))
+            await read_again("ingest", offsets.check("ingest", (event.message for event in events)))
             sends = []
             for event in events:
                 message = event.message
@@ -136,7 +138,7 @@ def create_app(settings: Settings) -> faust.App:
     async def activity_stage(stream):
         """One activity: merge its source copies, replies and interactions; tell every record it counts for."""
         async for events in stream.take_events(STAGE_BATCH, within=BATCH_WITHIN_S):
-            await read_again(offsets.check("activity_stage", (event.message for event in events)))
+            await read_again("activity_stage", offsets.check("activity_stage", (event.message for event in events)))
             sends: list[Send] = []
             for event in in_context(stream, events):
                 touched: dict[str, dict] = {}
@@ -152,7 +154,7 @@ def create_app(settings: Settings) -> faust.App:
     async def record_stage(stream):
         """One record: keep the facts attributed to it; stakeholder parties fan out to their opportunities."""
         async for events in stream.take_events(STAGE_BATCH, within=BATCH_WITHIN_S):
-            await read_again(offsets.check("record_stage", (event.message for event in events)))
+            await read_again("record_stage", offsets.check("record_stage", (event.message for event in events)))
             sends: list[Send] = []
             for event in in_context(stream, events):
                 for key, message in unpack(event.value):
@@ -241,15 +243,26 @@ def create_app(settings: Settings) -> faust.App:
                 projector.metrics.set_lag(lag)
                 if projector.ready:
                     await reread_stalled(rows)
-                    await read_again(offsets.overdue(time.time()))
+                    await read_again("retry", offsets.overdue(time.time()), retry=True)
             except Exception as exc:  # the broker may be restarting: keep the last figures
                 log.warning("could not read consumer lag (%s); will retry in %.0f s", exc, LAG_INTERVAL_S)
             await asyncio.sleep(LAG_INTERVAL_S if lag else 1.0)
 
-    async def read_again(rereads) -> None:
-        """Seek partitions back to the first offset of a gap (their later messages come again: harmless)."""
-        for (topic, partition), offset in rereads:
-            await app.consumer.seek(TP(topic, partition), offset)
+    async def read_again(agent: str, gaps, retry: bool = False) -> None:
+        """Seek back to the first message of each gap (the later messages come again: harmless); offsets
+        that hold no message (compaction, transaction markers) are simply forgotten."""
+        for tp, first, last in gaps:
+            held = await offsets_holding_messages(settings.kafka_bootstrap, tp, first, last)
+            if held is None:
+                held = set(range(first, last + 1))
+            offsets.holes(tp, set(range(first, last + 1)) - held)
+            if held:
+                if retry:
+                    log.warning("offsets %d..%d of %s[%d] still not read again; seeking back once more",
+                                min(held), max(held), *tp)
+                else:
+                    offsets.report(agent, tp, held)
+                await app.consumer.seek(TP(*tp), min(held))
 
     async def reread_stalled(rows) -> None:
         for (topic, partition), committed in stalls.stalled(rows, time.time()):

@@ -12,14 +12,18 @@ import logging
 import time
 from typing import Callable, Iterable
 
+from aiokafka import AIOKafkaConsumer
+from aiokafka import TopicPartition as KafkaTopicPartition
+
 log = logging.getLogger("relstream.worker")
 
 TopicPartition = tuple[str, int]
 STALL_S = 15.0
+PROBE_S = 5.0
 
 
 class OffsetWatch:
-    def __init__(self, on_skip: Callable[[TopicPartition, int, int], None] | None = None, retry_s: float = STALL_S):
+    def __init__(self, on_skip: Callable[[TopicPartition, int], None] | None = None, retry_s: float = STALL_S):
         self.last: dict[TopicPartition, int] = {}
         self.missing: dict[TopicPartition, set[int]] = {}  # skipped offsets not read again yet
         self.asked: dict[TopicPartition, float] = {}  # when a re-read of the partition's gap was last asked for
@@ -28,37 +32,53 @@ class OffsetWatch:
         self.retry_s = retry_s
         self.batches: dict[str, dict] = {}  # agent -> count and wall times of its last batch (/debug/consumer)
 
-    def check(self, agent: str, messages: Iterable) -> list[tuple[TopicPartition, int]]:
-        """Note the offsets of a batch before it is applied; returns (partition, offset) to read again from."""
+    def check(self, agent: str, messages: Iterable) -> list[tuple[TopicPartition, int, int]]:
+        """Note the offsets of a batch before it is applied; returns the gaps (partition, first, last) found.
+        A gap counts as missing (no commit passes it) until read again or found to hold no message."""
         progress = self.batches.setdefault(agent, {"batches": 0, "started": None, "finished": None})
         progress["batches"] += 1
         progress["started"] = now = time.time()
-        rereads = []
+        gaps = []
         for message in messages:
             tp, offset = (message.topic, message.partition), message.offset
-            missing = self.missing.get(tp)
-            if missing and offset in missing:
-                missing.discard(offset)
-                if not missing:
-                    del self.missing[tp]
-                    log.info("%s: the skipped offsets of %s[%d] have been read again", agent, tp[0], tp[1])
+            if offset in self.missing.get(tp, ()):
+                self._found(tp, {offset}, f"{agent}: the skipped offsets of {tp[0]}[{tp[1]}] have been read again")
             last = self.last.get(tp)
             if last is not None and offset > last + 1:
-                log.error("%s: offsets %d..%d of %s[%d] were never delivered (the consumer skipped them); reading "
-                          "them again (harmless: every step is idempotent)", agent, last + 1, offset - 1, *tp)
                 self.missing.setdefault(tp, set()).update(range(last + 1, offset))
                 self.asked[tp] = now
-                rereads.append((tp, last + 1))
-                if self.on_skip:
-                    self.on_skip(tp, last + 1, offset - 1)
+                gaps.append((tp, last + 1, offset - 1))
             if last is None or offset > last:
                 self.last[tp] = offset
-        return rereads
+        return gaps
 
-    def overdue(self, now: float) -> list[tuple[TopicPartition, int]]:
+    def holes(self, tp: TopicPartition, offsets: set[int]) -> None:
+        """Offsets that hold no message (compaction, transaction markers): nothing to read there."""
+        self._found(tp, offsets, None)
+
+    def report(self, agent: str, tp: TopicPartition, offsets: set[int]) -> None:
+        log.error("%s: offsets %d..%d of %s[%d] (%d messages) were never delivered (the consumer skipped them); "
+                  "reading them again (harmless: every step is idempotent)", agent, min(offsets), max(offsets),
+                  tp[0], tp[1], len(offsets))
+        if self.on_skip:
+            self.on_skip(tp, len(offsets))
+
+    def _found(self, tp: TopicPartition, offsets: set[int], note: str | None) -> None:
+        missing = self.missing.get(tp)
+        if not missing:
+            return
+        missing -= offsets
+        if not missing:
+            del self.missing[tp]
+            self.asked.pop(tp, None)
+            if note:
+                log.info(note)
+
+    def overdue(self, now: float) -> list[tuple[TopicPartition, int, int]]:
         """Gaps still not read `retry_s` after their re-read was asked for: ask again."""
-        due = [(tp, min(missing)) for tp, missing in self.missing.items() if now - self.asked[tp] >= self.retry_s]
-        for tp, _ in due:
+        due = [(tp, min(missing), max(missing)) for tp, missing in self.missing.items()
+               if now - self.asked[tp] >= self.retry_s]
+        for tp, _, _ in due:
             self.asked[tp] = now
         return due
 
@@ -79,6 +99,31 @@ class OffsetWatch:
         self.last = {tp: offset for tp, offset in self.last.items() if tp in kept}
         self.missing = {tp: missing for tp, missing in self.missing.items() if tp in kept}
         self.asked = {tp: asked for tp, asked in self.asked.items() if tp in self.missing}
+
+
+async def offsets_holding_messages(bootstrap: str, tp: TopicPartition, first: int, last: int) -> set[int] | None:
+    """Which offsets of first..last hold a message, read by a consumer of our own (no group); None when the
+    broker did not answer in PROBE_S. A compacted topic or a transactional producer leaves offsets that
+    no consumer ever receives: such a gap is no loss."""
+    partition = KafkaTopicPartition(*tp)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    try:
+        await consumer.start()
+        consumer.assign([partition])
+        consumer.seek(partition, first)
+        found: set[int] = set()
+        deadline = time.monotonic() + PROBE_S
+        while time.monotonic() < deadline:
+            records = (await consumer.getmany(partition, timeout_ms=200)).get(partition, [])
+            found.update(record.offset for record in records if record.offset <= last)
+            if await consumer.position(partition) > last:
+                return found
+        return None
+    except Exception as exc:  # noqa: BLE001 - the caller re-reads the whole gap instead
+        log.warning("could not check offsets %d..%d of %s[%d] (%s)", first, last, tp[0], tp[1], exc)
+        return None
+    finally:
+        await consumer.stop()
 
 
 def cap_commits_at_gaps(consumer, watch: OffsetWatch) -> None:

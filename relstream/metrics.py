@@ -50,5 +50,5 @@ class WorkerMetrics:
     def dead_lettered(self, code: str) -> None:
         self.dlq.labels(code).inc()
 
-    def skipped(self, tp: tuple[str, int], first: int, last: int) -> None:
-        self.skipped_offsets.labels(tp[0], str(tp[1])).inc(last - first + 1)
+    def skipped(self, tp: tuple[str, int], count: int) -> None:
+        self.skipped_offsets.labels(tp[0], str(tp[1])).inc(count)
