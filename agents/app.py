@@ -13,6 +13,8 @@
 Stage topics carry envelopes: one Kafka message holds the items of one destination partition
 (`relstream.envelope`), and table writes are coalesced per envelope. Every step is idempotent per
 (record, activity, revision); see `relstream.state` for why that makes redeliveries after a crash harmless.
+Every batch passes the consumer guard first (`agents.consumer_guard`): offsets the Faust consumer skipped
+are read again.
 """
 from __future__ import annotations
 
@@ -23,12 +25,9 @@ import time
 from pathlib import Path
 
 import faust
-from faust.types import TP
 
 from agents.changelog import ChangelogWriter
-from agents.offsets import (
-    OffsetWatch, StallGuard, cap_commits_at_gaps, offsets_holding_messages, rewind_partitions_without_commit,
-)
+from agents.consumer_guard import ConsumerGuard
 from agents.projector import Projector
 from agents.store import FaustRecordStore
 from agents.won_deals import WonDealsView
@@ -79,7 +78,6 @@ def create_app(settings: Settings) -> faust.App:
     by_record = app.topic(settings.topic("by-record"), partitions=settings.partitions, **raw)
     dlq = app.topic(settings.topic("dlq"), **raw)
     stage_topics = {"activity": by_activity, "record": by_record}
-    agent_topics = set(inputs.topics) | {by_activity.get_topic_name(), by_record.get_topic_name()}
 
     json_table = {"partitions": settings.partitions}
     activities = app.Table("activities", **json_table)
@@ -93,9 +91,8 @@ def create_app(settings: Settings) -> faust.App:
     projector = Projector(app, settings, store, by_record_topic=by_record.get_topic_name())
     won_deals = WonDealsView(settings, on_change=projector.mark_open_opportunities)
     projector.won_deals = won_deals
-    group = f"{settings.topic_prefix}-worker"
-    offsets = OffsetWatch(on_skip=projector.metrics.skipped)
-    stalls = StallGuard(offsets)
+    agent_topics = set(inputs.topics) | {by_activity.get_topic_name(), by_record.get_topic_name()}
+    guard = ConsumerGuard(app, settings, agent_topics, projector.metrics)  # skipped offsets, stalls, rewinds
 
     async def send_all(sends: list[Send]) -> None:
         """One envelope per destination (stage, partition) and ~512 KiB, items in send order."""
@@ -108,7 +105,7 @@ def create_app(settings: Settings) -> faust.App:
     async def ingest(stream):
         """Validate; route valid events by the id inside them; dead-letter the rest with the reason."""
         async for events in stream.take_events(INGEST_BATCH, within=BATCH_WITHIN_S):
-            await read_again("ingest", offsets.check("ingest", (event.message for event in events)))
+            await guard.batch("ingest", events)
             sends = []
             for event in events:
                 message = event.message
@@ -122,7 +119,7 @@ def create_app(settings: Settings) -> faust.App:
                 projector.metrics.consumed(parsed)
             projector.note_delay("ingest", events[-1].message.timestamp)
             await send_all(sends)
-            offsets.finished("ingest")
+            guard.finished("ingest")
 
     async def dead_letter(event, exc: InvalidEvent) -> None:
         message = event.message
@@ -138,7 +135,7 @@ def create_app(settings: Settings) -> faust.App:
     async def activity_stage(stream):
         """One activity: merge its source copies, replies and interactions; tell every record it counts for."""
         async for events in stream.take_events(STAGE_BATCH, within=BATCH_WITHIN_S):
-            await read_again("activity_stage", offsets.check("activity_stage", (event.message for event in events)))
+            await guard.batch("activity_stage", events)
             sends: list[Send] = []
             for event in in_context(stream, events):
                 touched: dict[str, dict] = {}
@@ -154,7 +151,7 @@ def create_app(settings: Settings) -> faust.App:
     async def record_stage(stream):
         """One record: keep the facts attributed to it; stakeholder parties fan out to their opportunities."""
         async for events in stream.take_events(STAGE_BATCH, within=BATCH_WITHIN_S):
-            await read_again("record_stage", offsets.check("record_stage", (event.message for event in events)))
+            await guard.batch("record_stage", events)
             sends: list[Send] = []
             for event in in_context(stream, events):
                 for key, message in unpack(event.value):
@@ -177,7 +174,7 @@ def create_app(settings: Settings) -> faust.App:
         projector.note_delay(agent, events[-1].message.timestamp)
         await writer.flush()
         await send_all(sends)
-        offsets.finished(f"{agent}_stage")
+        guard.finished(f"{agent}_stage")
 
     @store.attributions.on_recover
     async def after_recovery() -> None:
@@ -186,21 +183,11 @@ def create_app(settings: Settings) -> faust.App:
     @app.on_partitions_revoked.connect
     async def before_rebalance(app, revoked, **kwargs) -> None:
         projector.on_revoked()
-        offsets.on_revoked({(tp.topic, tp.partition) for tp in revoked})
+        guard.on_revoked(revoked)
 
     @app.on_partitions_assigned.connect
     async def after_rebalance(app, assigned, **kwargs) -> None:
-        offsets.on_assigned({(tp.topic, tp.partition) for tp in assigned})
-        cap_commits_at_gaps(app.consumer, offsets)
-        try:
-            committed = {(row.topic, row.partition): row.committed for row in await consumer_lag(settings)
-                         if row.group == group}
-            await rewind_partitions_without_commit(
-                app.consumer, [tp for tp in assigned if tp.topic in agent_topics], committed)
-        except Exception as exc:  # the broker may be restarting: Faust's own seek still applies
-            log.warning("could not check the new partitions' committed offsets (%s: %s); partitions "
-                        "without a commit may skip messages fetched before this rebalance",
-                        type(exc).__name__, exc)
+        await guard.on_assigned(assigned)  # before table recovery ends with its seek
 
     @app.task
     async def flush_projection() -> None:
@@ -238,43 +225,16 @@ def create_app(settings: Settings) -> faust.App:
             try:
                 assigned = {(tp.topic, tp.partition) for tp in app.consumer.assignment()}
                 rows = [row for row in await consumer_lag(settings)
-                        if row.group == group and (row.topic, row.partition) in assigned]
+                        if row.group == guard.group and (row.topic, row.partition) in assigned]
                 lag = {(row.topic, row.partition): row.lag for row in rows}
                 projector.metrics.set_lag(lag)
                 if projector.ready:
-                    await reread_stalled(rows)
-                    await read_again("retry", offsets.overdue(time.time()), retry=True)
+                    await guard.on_lag(rows)
             except Exception as exc:  # the broker may be restarting: keep the last figures
                 log.warning("could not read consumer lag (%s); will retry in %.0f s", exc, LAG_INTERVAL_S)
             await asyncio.sleep(LAG_INTERVAL_S if lag else 1.0)
 
-    async def read_again(agent: str, gaps, retry: bool = False) -> None:
-        """Seek back to the first message of each gap (the later messages come again: harmless); offsets
-        that hold no message (compaction, transaction markers) are simply forgotten."""
-        for tp, first, last in gaps:
-            held = await offsets_holding_messages(settings.kafka_bootstrap, tp, first, last)
-            if held is None:
-                held = set(range(first, last + 1))
-            offsets.holes(tp, set(range(first, last + 1)) - held)
-            if held:
-                if retry:
-                    log.warning("offsets %d..%d of %s[%d] still not read again; seeking back once more",
-                                min(held), max(held), *tp)
-                else:
-                    offsets.report(agent, tp, held)
-                await app.consumer.seek(TP(*tp), min(held))
-
-    async def reread_stalled(rows) -> None:
-        for (topic, partition), committed in stalls.stalled(rows, time.time()):
-            tp = TP(topic, partition)
-            offset = committed if committed is not None else (await app.consumer.earliest_offsets(tp))[tp]
-            log.warning("%s[%d]: messages from offset %d on were fetched but not processed for %.0f s while the "
-                        "worker was idle; reading them again (harmless: every step is idempotent)",
-                        topic, partition, offset, stalls.stall_s)
-            projector.metrics.rereads.inc()
-            await app.consumer.seek(tp, offset)
-
-    projector.install_web(app, offsets)
+    projector.install_web(app, guard.watch)
     return app
 
 

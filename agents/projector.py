@@ -251,10 +251,12 @@ class Projector:
 
 
 def consumer_state_of(app) -> dict:
-    """Faust's view (active, paused, flow) and aiokafka's (position, paused, status) of every assigned partition."""
+    """Faust's view (active, paused, flow) and aiokafka's (position, paused, status) of every assigned
+    partition."""
     consumer = app.consumer
     aiokafka_consumer = consumer._thread._ensure_consumer()
-    assignment = aiokafka_consumer._subscription.subscription.assignment if aiokafka_consumer._subscription.subscription else None
+    subscription = aiokafka_consumer._subscription.subscription
+    assignment = subscription.assignment if subscription else None
     active = consumer._get_active_partitions()
     partitions = {}
     for tp in sorted(consumer.assignment()):
