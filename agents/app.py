@@ -234,7 +234,8 @@ def create_app(settings: Settings) -> faust.App:
                 log.warning("could not read consumer lag (%s); will retry in %.0f s", exc, LAG_INTERVAL_S)
             await asyncio.sleep(LAG_INTERVAL_S if lag else 1.0)
 
-    projector.install_web(app, guard.watch)
+    projector.install_web(app)
+    guard.install_web()
     return app
 
 

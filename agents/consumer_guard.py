@@ -31,6 +31,12 @@ class ConsumerGuard:
         self.watch = OffsetWatch(on_skip=metrics.skipped)
         self.stalls = StallGuard(self.watch)
 
+    def install_web(self) -> None:
+        @self.app.page("/debug/consumer")
+        async def consumer_state(web, request):
+            """What the consumer is doing per partition, for an operator whose lag does not move."""
+            return web.json({**consumer_state_of(self.app), "agents": self.watch.batches})
+
     async def batch(self, agent: str, events) -> None:
         """Before a batch is applied: its offsets checked, any gap in front of it read again."""
         await self._read_again(agent, self.watch.check(agent, (event.message for event in events)))
@@ -82,3 +88,28 @@ class ConsumerGuard:
             else:
                 self.watch.report(agent, tp, held)
             await self.app.consumer.seek(TP(*tp), min(held))
+
+
+def consumer_state_of(app) -> dict:
+    """Faust's view (active, paused, flow) and aiokafka's (position, paused, status) of every assigned
+    partition."""
+    consumer = app.consumer
+    aiokafka_consumer = consumer._thread._ensure_consumer()
+    subscription = aiokafka_consumer._subscription.subscription
+    assignment = subscription.assignment if subscription else None
+    active = consumer._get_active_partitions()
+    partitions = {}
+    for tp in sorted(consumer.assignment()):
+        state = assignment.state_value(tp) if assignment else None
+        partitions[f"{tp.topic}[{tp.partition}]"] = {
+            "faust_active": tp in active, "faust_paused": tp in consumer._paused_partitions,
+            "faust_buffered": tp in consumer._buffered_partitions,
+            "faust_read_offset": consumer._read_offset.get(tp), "faust_committed": consumer._committed_offset.get(tp),
+            "position": getattr(state, "_position", None), "paused": getattr(state, "paused", None),
+            "status": str(getattr(state, "_status", None)), "highwater": getattr(state, "highwater", None),
+        }
+    fetcher = aiokafka_consumer._fetcher
+    return {"fetches_in_flight_to": sorted(fetcher._in_flight),
+            "fetched_not_consumed": sorted(f"{tp.topic}[{tp.partition}]" for tp in fetcher._records),
+            "flow_active": consumer.flow_active, "flow_control_active": app.flow_control.is_active(),
+            "generation": app.consumer_generation_id, "rebalancing": app.rebalancing, "partitions": partitions}

@@ -1,10 +1,11 @@
 """Every consumed offset, checked against the one before it, and what to do about a gap.
 
-Why: the topics the agents read are never compacted and never written in transactions, so their offsets
-are contiguous. Around rebalances the Faust consumer can jump over messages (from offset 41 to 57 of a
-partition) and then commit past them, so their KPIs would be missing without a trace (lag 0). A gap is
-logged as an error, counted, read again (the steps are idempotent), and no commit passes its first
-offset until it has been read: a crash or a rebalance meanwhile re-reads it too.
+Why: around rebalances the Faust consumer can jump over messages (from offset 41 to 57 of a partition)
+and then commit past them, so their KPIs would be missing without a trace (lag 0). Our own topics have
+contiguous offsets; an input topic may not (compaction, transaction markers), so a gap is first checked
+against the broker. A real one is logged as an error, counted, read again (the steps are idempotent),
+and no commit passes its first offset until it has been read: a crash or a rebalance meanwhile re-reads
+it too.
 """
 from __future__ import annotations
 

@@ -227,18 +227,13 @@ class Projector:
         await self.app.producer.send(self.won_topic, deal_id.encode(), self.won_deals.encode(deal), None, None, None)
 
     # -- web ---------------------------------------------------------------------------------------
-    def install_web(self, app, offsets) -> None:
+    def install_web(self, app) -> None:
         """/healthz, /readyz and /metrics (ours and Faust's sensor in one registry) on the worker's web port."""
         setup_prometheus_sensors(app, registry=self.metrics.registry, name_prefix="faust")
 
         @app.page("/healthz")
         async def healthz(web, request):
             return web.json({"status": "alive"})
-
-        @app.page("/debug/consumer")
-        async def consumer_state(web, request):
-            """What the consumer is doing per partition, for an operator whose lag does not move."""
-            return web.json({**consumer_state_of(app), "agents": offsets.batches})
 
         @app.page("/readyz")
         async def readyz(web, request):
@@ -248,28 +243,3 @@ class Projector:
                     "max_lag": self.settings.ready_max_lag,
                     "partitions": sorted(self.owned_partitions()) if self.ready else []}
             return web.json(body, status=200 if ready else 503)
-
-
-def consumer_state_of(app) -> dict:
-    """Faust's view (active, paused, flow) and aiokafka's (position, paused, status) of every assigned
-    partition."""
-    consumer = app.consumer
-    aiokafka_consumer = consumer._thread._ensure_consumer()
-    subscription = aiokafka_consumer._subscription.subscription
-    assignment = subscription.assignment if subscription else None
-    active = consumer._get_active_partitions()
-    partitions = {}
-    for tp in sorted(consumer.assignment()):
-        state = assignment.state_value(tp) if assignment else None
-        partitions[f"{tp.topic}[{tp.partition}]"] = {
-            "faust_active": tp in active, "faust_paused": tp in consumer._paused_partitions,
-            "faust_buffered": tp in consumer._buffered_partitions,
-            "faust_read_offset": consumer._read_offset.get(tp), "faust_committed": consumer._committed_offset.get(tp),
-            "position": getattr(state, "_position", None), "paused": getattr(state, "paused", None),
-            "status": str(getattr(state, "_status", None)), "highwater": getattr(state, "highwater", None),
-        }
-    fetcher = aiokafka_consumer._fetcher
-    return {"fetches_in_flight_to": sorted(fetcher._in_flight),
-            "fetched_not_consumed": sorted(f"{tp.topic}[{tp.partition}]" for tp in fetcher._records),
-            "flow_active": consumer.flow_active, "flow_control_active": app.flow_control.is_active(),
-            "generation": app.consumer_generation_id, "rebalancing": app.rebalancing, "partitions": partitions}
