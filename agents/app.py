@@ -29,7 +29,7 @@ import faust
 from agents.changelog import ChangelogWriter
 from agents.consumer_guard import ConsumerGuard
 from agents.projector import Projector
-from agents.store import FaustRecordStore
+from agents.store import FaustRecordStore, local_reader
 from agents.won_deals import WonDealsView
 from relstream.envelope import by_partition, pack, unpack
 from relstream.events import InvalidEvent, parse_message
@@ -81,6 +81,7 @@ def create_app(settings: Settings) -> faust.App:
 
     json_table = {"partitions": settings.partitions}
     activities = app.Table("activities", **json_table)
+    activity_entry = local_reader(activities)
     writer = ChangelogWriter(app)
     store = FaustRecordStore(
         app.Table("records", **json_table),
@@ -140,7 +141,7 @@ def create_app(settings: Settings) -> faust.App:
             for event in in_context(stream, events):
                 touched: dict[str, dict] = {}
                 for key, message in unpack(event.value):
-                    entry = touched.get(key) or activities.data.get(key)
+                    entry = touched.get(key) or activity_entry(key)
                     touched[key], effects = handle_activity(key, entry, message)
                     sends += effects
                 for key, entry in touched.items():  # one changelog record per activity per envelope

@@ -13,6 +13,21 @@ from typing import Iterator
 SEP = "|"
 
 
+def local_reader(table):
+    """`get` of the table's local store: the memory store's own dict when it has one (its Mapping.get
+    wrapper cost ~3 % of a worker's time), the store's `get` otherwise (RocksDB). Resolved at the first
+    read, when Faust has created the store."""
+    get = None
+
+    def read(key: str):
+        nonlocal get
+        if get is None:
+            data = getattr(table.data, "data", None)
+            get = data.get if isinstance(data, dict) else table.data.get
+        return get(key)
+    return read
+
+
 class FaustRecordStore:
     def __init__(self, records, attributions, memberships, writer):
         self.writer = writer
@@ -22,10 +37,11 @@ class FaustRecordStore:
         self._activities: dict[str, set[str]] = defaultdict(set)
         self._members: dict[str, dict[str, list]] = defaultdict(dict)
         self._pending: dict[int, dict] = {id(t): {} for t in (records, attributions, memberships)}
+        self._readers = {id(t): local_reader(t) for t in (records, attributions, memberships)}
 
     def _get(self, table, key: str):
         value = self._pending[id(table)].get(key)
-        return table.data.get(key) if value is None else value
+        return self._readers[id(table)](key) if value is None else value
 
     def _set(self, table, key: str, value) -> None:
         self._pending[id(table)][key] = value

@@ -112,13 +112,13 @@ class RecordStore(Protocol):
     def memberships(self, party: str) -> Iterator[tuple[str, list]]: ...
 
 
-def live_facts(entry: dict | None) -> dict | None:
+def live_facts(entry: dict | None) -> str | None:
     """The freshest facts among the reasons that still attribute the activity (None: not attributed)."""
     live = live_revision(entry)
     return None if live is None else live[1]
 
 
-def live_revision(entry: dict | None) -> tuple[int, dict] | None:
+def live_revision(entry: dict | None) -> tuple[int, str] | None:
     """(activity revision, facts) of `live_facts`: one revision of an activity has the same facts in every
     record it counts for, so the revision identifies them."""
     if not entry:
