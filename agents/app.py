@@ -97,7 +97,7 @@ def create_app(settings: Settings) -> faust.App:
 
     async def send_all(sends: list[Send]) -> None:
         """One envelope per destination (stage, partition) and ~512 KiB, items in send order."""
-        groups = by_partition(((s.stage, s.key, s.message) for s in sends), projector.partition_of)
+        groups = by_partition(sends, projector.partition_of)
         for (stage, partition), items in groups.items():
             for envelope in pack(items):
                 await stage_topics[stage].send(value=envelope, partition=partition)

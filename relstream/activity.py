@@ -22,8 +22,8 @@ def _source_order(source: str) -> tuple[int, int, str]:
 def effective_copy(copies: dict[str, dict | None]) -> dict | None:
     """The effective activity from each source's latest live copy (None = deleted), or None."""
     live = [copies[s] for s in sorted(copies, key=_source_order) if copies[s] is not None]
-    if not live:
-        return None
+    if len(live) <= 1:  # nothing to merge (most activities come from one source)
+        return dict(live[0]) if live else None
     merged = dict(live[0])
     for name in FILLABLE:
         if merged.get(name) is None:
