@@ -54,10 +54,15 @@ class Activity:
     in_reply_to: str | None = None
     replies: tuple[Reply, ...] = field(default=())
     interactions: tuple[Interaction, ...] = field(default=())
+    # Derived once per activity revision: documents read them for every activity at every evaluation.
+    by_us: bool = field(init=False, repr=False, compare=False)
+    first_answer_at: float | None = field(init=False, repr=False, compare=False)
+    """The earliest reply from the other side not before the activity: its first response, once it is past."""
 
-    @property
-    def by_us(self) -> bool:
-        return self.initiator_side == US
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_us", self.initiator_side == US)
+        answers = [r.at for r in self.replies if r.side != self.initiator_side and r.at >= self.at]
+        object.__setattr__(self, "first_answer_at", min(answers) if answers else None)
 
     @property
     def shown_subject(self) -> str | None:

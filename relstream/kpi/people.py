@@ -9,7 +9,7 @@ from relstream.timeutil import format_timestamp
 HALF_LIFE_DAYS = 90.0
 
 
-@dataclass
+@dataclass(slots=True)
 class _Tally:
     id: str
     count: int = 0
@@ -24,8 +24,8 @@ def tally(window: list[Activity], as_of: float) -> dict[str, list[_Tally]]:
     """Per-person tallies of both sides in one pass (three widgets read them)."""
     tallies: dict[str, dict[str, _Tally]] = {US: {}, THEM: {}}
     for activity in window:
-        decay = 0.5 ** (((as_of - activity.at) / 86400.0) / HALF_LIFE_DAYS)
-        key = (activity.at, activity.id)
+        at, kind = activity.at, activity.type
+        decay = 0.5 ** (((as_of - at) / 86400.0) / HALF_LIFE_DAYS)
         for person in activity.people:
             side = tallies.get(person.side)
             if side is None:
@@ -34,12 +34,12 @@ def tally(window: list[Activity], as_of: float) -> dict[str, list[_Tally]]:
             if t is None:
                 t = side[person.id] = _Tally(person.id)
             t.count += 1
-            t.by_type[activity.type] += 1
-            if activity.at > t.last_at:
-                t.last_at = activity.at
+            t.by_type[kind] += 1
+            if at > t.last_at:
+                t.last_at = at
             t.strength += decay
-            if person.name is not None and key > t.name_key:
-                t.name, t.name_key = person.name, key
+            if person.name is not None and (at, activity.id) > t.name_key:
+                t.name, t.name_key = person.name, (at, activity.id)
     return {side: list(people.values()) for side, people in tallies.items()}
 
 

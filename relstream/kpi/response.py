@@ -9,15 +9,12 @@ from relstream.timeutil import format_timestamp
 
 
 def first_response_delay_hours(email: Activity, as_of: float) -> float | None:
-    """Hours until the earliest completed reply from the other side (not before the e-mail), if any."""
-    answers = [
-        r for r in email.replies
-        if r.side != email.initiator_side and email.at <= r.at <= as_of
-    ]
-    if not answers:
+    """Hours until the earliest completed reply from the other side (not before the e-mail), if any by
+    `as_of` (the earliest such reply is the first answer once its time has come)."""
+    first = email.first_answer_at
+    if first is None or first > as_of:
         return None
-    first = min(answers, key=lambda r: (r.at, r.id))
-    return (first.at - email.at) / 3600.0
+    return (first - email.at) / 3600.0
 
 
 def response_delays(emails: list[Activity], as_of: float) -> list[float]:
