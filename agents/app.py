@@ -107,17 +107,19 @@ def create_app(settings: Settings) -> faust.App:
         """Validate; route valid events by the id inside them; dead-letter the rest with the reason."""
         async for events in stream.take_events(INGEST_BATCH, within=BATCH_WITHIN_S):
             await guard.batch("ingest", events)
-            sends = []
+            sends, valid = [], []
+            now = settings.now()
             for event in events:
                 message = event.message
                 try:
-                    parsed = parse_message(event.value, message.topic.rsplit(".", 1)[-1], settings.now())
+                    parsed = parse_message(event.value, message.topic.rsplit(".", 1)[-1], now)
                 except InvalidEvent as exc:
                     await dead_letter(event, exc)
                     continue
                 stage, key = routing_key(parsed)
                 sends.append(Send(stage, key, stage_message(parsed)))
-                projector.metrics.consumed(parsed)
+                valid.append(parsed)
+            projector.metrics.consumed(valid)
             projector.note_delay("ingest", events[-1].message.timestamp)
             await send_all(sends)
             guard.finished("ingest")
@@ -157,7 +159,7 @@ def create_app(settings: Settings) -> faust.App:
             for event in in_context(stream, events):
                 for key, message in unpack(event.value):
                     result = handle_record_stage(store, key, message)
-                    projector.mark(result.dirty)
+                    projector.mark(result.dirty, result.changed)
                     sends += result.sends
                 store.write_back(event.message.partition)
             await finish_batch("record", events, sends)

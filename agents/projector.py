@@ -65,6 +65,8 @@ class Projector:
         self.ready = False
         self.snapshot_hashes: dict[str, bytes] = {}
         self.decoded: dict[str, tuple[int, Activity]] = {}  # activity id -> (revision, decoded facts)
+        self.record_activities: dict[str, dict[str, Activity]] = {}  # record key -> its live activities
+        self.changed: dict[str, set[str]] = {}  # record key -> activity ids to look up again in the store
         self.rows: dict[str, tuple[Activity, dict]] = {}  # activity id -> (decoded activity, its list row)
         self.showing: dict[str, set[str]] = {}  # won deal id -> open opportunity keys whose document lists it
         self.shown_by: dict[str, set[str]] = {}  # the reverse
@@ -94,8 +96,12 @@ class Projector:
         return any(delay > BEHIND_S and noted >= since for noted, delay in self.delays.values())
 
     # -- marking -----------------------------------------------------------------------------------
-    def mark(self, keys) -> None:
+    def mark(self, keys, changed_activity: str | None = None) -> None:
+        """Records to evaluate again; `changed_activity`: the one activity whose attribution to them changed."""
         self.dirty.update(keys)
+        if changed_activity is not None:
+            for key in keys:
+                self.changed.setdefault(key, set()).add(changed_activity)
 
     def mark_all(self) -> None:
         self.dirty.update(k for k in self.store.known_keys() if not k.startswith(f"{PARTY}:"))
@@ -128,6 +134,8 @@ class Projector:
     def on_recovered(self) -> None:
         owned = self.owned_partitions()
         self.decoded.clear()
+        self.record_activities.clear()
+        self.changed.clear()
         keys = self.store.rebuild_indexes(lambda k: self.owns(k, owned))
         self.dirty = {k for k in keys if not k.startswith(f"{PARTY}:")}
         self.unmarked = set(owned)
@@ -182,19 +190,34 @@ class Projector:
             await asyncio.sleep(0)  # let the agents run between chunks of a big rebuild
 
     def _activities(self, key: str) -> list[Activity]:
-        """The record's activities, decoding only revisions not seen before (a record with thousands of
-        activities is re-evaluated often; decoding them all each time dominated flushes). Decoded once per
-        activity revision, shared by every record the activity counts for."""
-        activities = []
-        for activity_id in self.store.activity_ids(key):
-            live = live_revision(self.store.get_attribution(key, activity_id))
-            if live is None:
-                continue
-            cached = self.decoded.get(activity_id)
-            if cached is None or cached[0] != live[0]:
-                cached = self.decoded[activity_id] = (live[0], Activity.from_wire(live[1]))
-            activities.append(cached[1])
-        return activities
+        """The record's live activities. Kept per record between evaluations and updated by the activities
+        marked as changed, so that a record with thousands of activities costs its changes, not its history,
+        to bring up to date (the store is read in full once per record after every recovery)."""
+        live = self.record_activities.get(key)
+        if live is None:
+            self.changed.pop(key, None)
+            live = self.record_activities[key] = {}
+            changed = self.store.activity_ids(key)
+        else:
+            changed = self.changed.pop(key, ())
+        for activity_id in changed:
+            activity = self._decoded(activity_id, live_revision(self.store.get_attribution(key, activity_id)))
+            if activity is None:
+                live.pop(activity_id, None)
+            else:
+                live[activity_id] = activity
+        if not live:
+            del self.record_activities[key]
+        return list(live.values())
+
+    def _decoded(self, activity_id: str, live: tuple[int, str] | None) -> Activity | None:
+        """Facts decoded once per activity revision, shared by every record the activity counts for."""
+        if live is None:
+            return None
+        cached = self.decoded.get(activity_id)
+        if cached is None or cached[0] != live[0]:
+            cached = self.decoded[activity_id] = (live[0], Activity.from_wire(live[1]))
+        return cached[1]
 
     def _row(self, activity: Activity) -> dict:
         """`activity_row`, memoised per activity object (the decode cache keeps it while its facts hold)."""

@@ -33,19 +33,20 @@ def effective_copy(copies: dict[str, dict | None]) -> dict | None:
     return merged
 
 
-def _distinct_people(event: dict) -> list[dict]:
+def distinct_people(event: dict) -> list[dict]:
     seen: dict[str, dict] = {}
     for party in [event["sender"], *event["to"], *event["cc"]]:
         seen.setdefault(party["id"], party)
     return list(seen.values())
 
 
-def attribution_keys(event: dict) -> set[str]:
-    """Record keys `type:id` the activity counts for by rules 1-4 (rule 5 needs the stakeholders)."""
+def attribution_keys(event: dict, people: list[dict] | None = None) -> set[str]:
+    """Record keys `type:id` the activity counts for by rules 1-4 (rule 5 needs the stakeholders).
+    `people`: the event's `distinct_people`, when the caller has them already."""
     if event["state"] == "canceled":
         return set()
     keys: set[str] = set()
-    for party in _distinct_people(event):
+    for party in distinct_people(event) if people is None else people:
         if party["side"] != THEM:
             continue
         if party["kind"] == "contact":
@@ -62,11 +63,11 @@ def attribution_keys(event: dict) -> set[str]:
     return keys
 
 
-def external_party_ids(event: dict) -> set[str]:
+def external_party_ids(event: dict, people: list[dict] | None = None) -> set[str]:
     """External persons of the activity: rule 5 matches them against opportunity stakeholders."""
     if event["state"] == "canceled":
         return set()
-    return {p["id"] for p in _distinct_people(event) if p["side"] == THEM}
+    return {p["id"] for p in (distinct_people(event) if people is None else people) if p["side"] == THEM}
 
 
 def _minutes(event: dict, people: list[dict]) -> tuple[float, float]:
@@ -90,10 +91,11 @@ def _minutes(event: dict, people: list[dict]) -> tuple[float, float]:
 
 
 def build_facts(
-    event: dict, interactions: list[tuple[str, float]], replies: list[tuple[float, str, str]]
+    event: dict, interactions: list[tuple[str, float]], replies: list[tuple[float, str, str]],
+    people: list[dict] | None = None,
 ) -> Activity:
     """The record-independent facts of an effective (non-canceled) activity."""
-    people = _distinct_people(event)
+    people = distinct_people(event) if people is None else people
     minutes_us, minutes_them = _minutes(event, people)
     return Activity(
         id=event["id"], type=event["type"], state=event["state"], at=event["t"],

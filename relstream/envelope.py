@@ -30,8 +30,9 @@ def pack(items: Iterable[tuple[str, dict]], target_bytes: int = ENVELOPE_TARGET_
         yield b"[" + b",".join(parts) + b"]"
 
 
-def unpack(value: bytes) -> list[tuple[str, dict]]:
-    return [(key, message) for key, message in orjson.loads(value)]
+def unpack(value: bytes) -> list[list]:
+    """The `[key, message]` pairs of an envelope, in send order."""
+    return orjson.loads(value)
 
 
 def by_partition(

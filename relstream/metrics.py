@@ -39,9 +39,14 @@ class WorkerMetrics:
     def total_lag(self) -> int:
         return sum(self._lag.values())
 
-    def consumed(self, event: dict) -> None:
-        self.events.labels(event["kind"]).inc()
-        occurred = event.get("t")
+    def consumed(self, events: list[dict]) -> None:
+        """A batch of valid inputs: one counter update per kind (per event, the sensor showed in profiles)."""
+        kinds: dict[str, int] = {}
+        for event in events:
+            kinds[event["kind"]] = kinds.get(event["kind"], 0) + 1
+        for kind, count in kinds.items():
+            self.events.labels(kind).inc(count)
+        occurred = max((t for event in events if (t := event.get("t")) is not None), default=None)
         if occurred is not None and occurred > self._newest:
             self._newest = occurred
         if self._newest:

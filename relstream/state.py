@@ -14,7 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator, NamedTuple, Protocol
 
-from relstream.activity import attribution_keys, build_facts, effective_copy, external_party_ids, reply_info
+from relstream.activity import (
+    attribution_keys, build_facts, distinct_people, effective_copy, external_party_ids, reply_info,
+)
 from relstream.kpi.context import Clock
 from relstream.kpi.document import build_document
 from relstream.kpi.similar import won_deal_summary
@@ -71,9 +73,10 @@ def handle_activity(activity_id: str, entry: dict | None, message: dict) -> tupl
         keys: set[str] = set()
         facts = None
     else:
-        keys = attribution_keys(effective) | {f"{PARTY}:{p}" for p in external_party_ids(effective)}
+        people = distinct_people(effective)
+        keys = attribution_keys(effective, people) | {f"{PARTY}:{p}" for p in external_party_ids(effective, people)}
         replies = [(info[0], info[1], rid) for rid, (_, info) in entry["rp"].items() if info is not None]
-        facts = build_facts(effective, list(entry["ix"].values()), replies).to_wire()
+        facts = build_facts(effective, list(entry["ix"].values()), replies, people).to_wire()
     every_key = sorted(set(entry["keys"]) | keys)
     entry["keys"] = every_key
     sends = [
@@ -135,6 +138,7 @@ def live_revision(entry: dict | None) -> tuple[int, str] | None:
 class RecordResult:
     sends: list[Send] = field(default_factory=list)
     dirty: set[str] = field(default_factory=set)
+    changed: str | None = None  # the activity whose attribution to the (dirty) record may have changed
 
 
 def _stakeholder_sends(party_id: str, activity_id: str, entry: dict, opportunity: str, membership: list) -> Send:
@@ -159,6 +163,7 @@ def handle_record_stage(store: RecordStore, key: str, message: dict) -> RecordRe
             ]
         else:
             result.dirty.add(key)
+            result.changed = message["a"]
     elif kind == "member":
         held = store.get_membership(record_id, message["o"])
         if held is None or message["v"] >= held[0]:
