@@ -27,6 +27,7 @@ from pathlib import Path
 import faust
 
 from agents.changelog import ChangelogWriter
+from agents import gc_tuning
 from agents.consumer_guard import ConsumerGuard
 from agents.projector import Projector
 from agents.store import FaustRecordStore, local_reader
@@ -251,6 +252,7 @@ def run(args: argparse.Namespace) -> int:
     Path(settings.data_dir).mkdir(parents=True, exist_ok=True)  # Faust needs it; a fresh checkout has none
     asyncio.run(ensure_topics(settings))
     app = create_app(settings)
+    gc_tuning.install()
     worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
     worker.execute_from_commandline()
     return 0
