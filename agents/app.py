@@ -160,7 +160,8 @@ def create_app(settings: Settings) -> faust.App:
             for event in in_context(stream, events):
                 for key, message in unpack(event.value):
                     result = handle_record_stage(store, key, message)
-                    projector.mark(result.dirty, result.changed)
+                    if result.dirty:
+                        projector.mark(result.dirty, result.changed)
                     sends += result.sends
                 store.write_back(event.message.partition)
             await finish_batch("record", events, sends)

@@ -96,12 +96,11 @@ class Projector:
         return any(delay > BEHIND_S and noted >= since for noted, delay in self.delays.values())
 
     # -- marking -----------------------------------------------------------------------------------
-    def mark(self, keys, changed_activity: str | None = None) -> None:
-        """Records to evaluate again; `changed_activity`: the one activity whose attribution to them changed."""
-        self.dirty.update(keys)
+    def mark(self, key: str, changed_activity: str | None = None) -> None:
+        """A record to evaluate again; `changed_activity`: the activity whose attribution to it changed."""
+        self.dirty.add(key)
         if changed_activity is not None:
-            for key in keys:
-                self.changed.setdefault(key, set()).add(changed_activity)
+            self.changed.setdefault(key, set()).add(changed_activity)
 
     def mark_all(self) -> None:
         self.dirty.update(k for k in self.store.known_keys() if not k.startswith(f"{PARTY}:"))

@@ -52,7 +52,8 @@ class LocalPipeline:
             self.activities[key], sends = handle_activity(key, self.activities.get(key), message)
             return sends
         result = handle_record_stage(self.store, key, message)
-        self.dirty |= result.dirty
+        if result.dirty:
+            self.dirty.add(result.dirty)
         return result.sends
 
     def _step(self, stage: str, key: str, message: dict) -> None:

@@ -11,7 +11,6 @@ send. Two rules make crashes and redeliveries harmless:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Iterator, NamedTuple, Protocol
 
 from relstream.activity import (
@@ -134,11 +133,12 @@ def live_revision(entry: dict | None) -> tuple[int, str] | None:
     return best
 
 
-@dataclass
-class RecordResult:
-    sends: list[Send] = field(default_factory=list)
-    dirty: set[str] = field(default_factory=set)
-    changed: str | None = None  # the activity whose attribution to the (dirty) record may have changed
+class RecordResult(NamedTuple):
+    """What a record-stage message caused (a tuple: one per stage message)."""
+
+    sends: list[Send]
+    dirty: str | None = None  # the record key, when its document must be evaluated again
+    changed: str | None = None  # the activity whose attribution to that record may have changed
 
 
 def _stakeholder_sends(party_id: str, activity_id: str, entry: dict, opportunity: str, membership: list) -> Send:
@@ -150,33 +150,27 @@ def _stakeholder_sends(party_id: str, activity_id: str, entry: dict, opportunity
 
 
 def handle_record_stage(store: RecordStore, key: str, message: dict) -> RecordResult:
-    result = RecordResult()
     kind = message["m"]
     record_type, record_id = key.split(":", 1)
     if kind == "attr":
         _apply_attribution(store, key, message)
-        if record_type == PARTY:
-            entry = store.get_attribution(key, message["a"])
-            result.sends += [
-                _stakeholder_sends(record_id, message["a"], entry, opportunity, membership)
-                for opportunity, membership in store.memberships(record_id)
-            ]
-        else:
-            result.dirty.add(key)
-            result.changed = message["a"]
-    elif kind == "member":
+        if record_type != PARTY:
+            return RecordResult([], key, message["a"])
+        entry = store.get_attribution(key, message["a"])
+        return RecordResult([
+            _stakeholder_sends(record_id, message["a"], entry, opportunity, membership)
+            for opportunity, membership in store.memberships(record_id)
+        ])
+    if kind == "member":
         held = store.get_membership(record_id, message["o"])
         if held is None or message["v"] >= held[0]:
             held = [message["v"], message["in"]]
             store.set_membership(record_id, message["o"], held)
-        result.sends += [
+        return RecordResult([
             _stakeholder_sends(record_id, activity_id, store.get_attribution(key, activity_id), message["o"], held)
             for activity_id in store.activity_ids(key)
-        ]
-    else:
-        result.sends += _apply_record(store, key, message["e"])
-        result.dirty.add(key)
-    return result
+        ])
+    return RecordResult(_apply_record(store, key, message["e"]), key)
 
 
 def _apply_attribution(store: RecordStore, key: str, message: dict) -> None:

@@ -42,16 +42,18 @@ def relationship_activities(activities: list[Activity], clock: Clock) -> list[di
         if activity.at >= start:
             day = counts.setdefault(int((activity.at - start) // DAY), [0] * len(COLUMN_NAMES))
             day[COLUMN_INDEX[(activity.type, activity.by_us)]] += 1
-    return [
-        {"day": label, **(dict(zip(COLUMN_NAMES, counts[i])) if i in counts else NO_ACTIVITY)}
-        for i, label in enumerate(_day_labels(start))
-    ]
+    rows = list(_empty_rows(start))
+    for i, day in counts.items():
+        rows[i] = {"day": rows[i]["day"], **dict(zip(COLUMN_NAMES, day))}
+    return rows
 
 
 @lru_cache(maxsize=8)
-def _day_labels(start: float) -> tuple[str, ...]:
+def _empty_rows(start: float) -> tuple[dict, ...]:
+    """The 60 rows without activity, built once per day and shared by every document (documents are
+    serialised, never modified): most days of most records have no activity."""
     first_day = from_epoch(start).date()
-    return tuple((first_day + timedelta(days=i)).isoformat() for i in range(DAILY_SERIES_DAYS))
+    return tuple({"day": (first_day + timedelta(days=i)).isoformat(), **NO_ACTIVITY} for i in range(DAILY_SERIES_DAYS))
 
 
 def time_spent(window: list[Activity]) -> dict:
