@@ -196,7 +196,8 @@ def create_app(settings: Settings) -> faust.App:
 
     @app.task
     async def flush_projection() -> None:
-        """Coalesce: whatever got dirty since the last flush is evaluated and written once.
+        """Coalesce: a record changed by many events is evaluated and written once, oldest changes first,
+        for about a quarter second per flush (`Projector.flush`).
 
         Adaptive: evaluation never takes more than half of the time (a record dirtied again meanwhile is
         evaluated once, later), and at most ~1/5 of it while the agents work through a backlog, so the

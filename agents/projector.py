@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import logging
 import time
 
@@ -24,7 +25,8 @@ from relstream.state import PARTY, evaluate_record, live_revision, won_deal
 from relstream.timeutil import utc_day
 
 log = logging.getLogger("relstream.projection")
-CHUNK = 200
+CHUNK = 50
+FLUSH_BUDGET_S = 0.25  # a flush evaluates for about this long, oldest changes first; the rest wait for the next
 BEHIND_S = 2.0  # message age that means a backlog (at normal load well under a second)
 
 
@@ -61,7 +63,7 @@ class Projector:
         self.redis = RedisProjection(settings)
         self.metrics = WorkerMetrics()
         self.won_deals = None  # set by the app (WonDealsView)
-        self.dirty: set[str] = set()
+        self.dirty: dict[str, None] = {}  # records to evaluate again, in the order they first changed
         self.ready = False
         self.snapshot_hashes: dict[str, bytes] = {}
         self.decoded: dict[str, tuple[int, Activity]] = {}  # activity id -> (revision, decoded facts)
@@ -98,12 +100,12 @@ class Projector:
     # -- marking -----------------------------------------------------------------------------------
     def mark(self, key: str, changed_activity: str | None = None) -> None:
         """A record to evaluate again; `changed_activity`: the activity whose attribution to it changed."""
-        self.dirty.add(key)
+        self.dirty.setdefault(key)
         if changed_activity is not None:
             self.changed.setdefault(key, set()).add(changed_activity)
 
     def mark_all(self) -> None:
-        self.dirty.update(k for k in self.store.known_keys() if not k.startswith(f"{PARTY}:"))
+        self.dirty.update(dict.fromkeys(k for k in self.store.known_keys() if not k.startswith(f"{PARTY}:")))
 
     def mark_open_opportunities(self, deal_ids: set[str] | None) -> None:
         """Won deals changed: open opportunities listing them (`deal_ids`), or all of them (None), re-rank.
@@ -111,13 +113,13 @@ class Projector:
         Similarity and its order never read a won deal's activity figures, so a new e-mail on a won deal
         cannot move it into or out of anyone's top five: only the documents showing it change."""
         if deal_ids is not None:
-            self.dirty.update(key for deal_id in deal_ids for key in self.showing.get(deal_id, ()))
+            self.dirty.update(dict.fromkeys(key for deal_id in deal_ids for key in self.showing.get(deal_id, ())))
             return
         for key in self.store.known_keys():
             if key.startswith("opportunity:"):
                 record = self.store.get_record(key)
                 if record and record["e"] and record["e"].get("status") == "open":
-                    self.dirty.add(key)
+                    self.dirty.setdefault(key)
 
     def _remember_shown(self, key: str, document: dict | None) -> None:
         """Which won deals an open opportunity's document lists (the index `mark_open_opportunities` reads)."""
@@ -136,7 +138,7 @@ class Projector:
         self.record_activities.clear()
         self.changed.clear()
         keys = self.store.rebuild_indexes(lambda k: self.owns(k, owned))
-        self.dirty = {k for k in keys if not k.startswith(f"{PARTY}:")}
+        self.dirty = dict.fromkeys(k for k in keys if not k.startswith(f"{PARTY}:"))
         self.unmarked = set(owned)
         self.ready = True
         log.info("state recovered: %d records in partitions %s; re-projecting all of them", len(self.dirty), sorted(owned))
@@ -159,34 +161,44 @@ class Projector:
             self.unmarked |= lost
 
     async def flush(self) -> None:
+        """Evaluate and write dirty records, those that changed first before the others, for about
+        FLUSH_BUDGET_S: a long flush would hold every record behind the slowest ones (and the agents behind
+        the flush); what is left stays dirty, in order, for the next one."""
         if not self.ready:
             return
         started = time.perf_counter()
         now = self.settings.now().timestamp()
         owned = self.owned_partitions()
         await self._roll_forward(now, owned)
-        rebuilt = self.unmarked & owned  # all their records are dirty now: this flush writes them
-        keys = [k for k in self.dirty if self.owns(k, owned)]
-        self.dirty.clear()
-        if keys:
-            await self._write(keys, now)
-        if rebuilt:
+        self.dirty = {k: None for k in self.dirty if self.owns(k, owned)}
+        written = await self._write(now, started + FLUSH_BUDGET_S)
+        rebuilt = self.unmarked & owned
+        if rebuilt:  # a lost partition is whole again once none of its records waits to be written
+            rebuilt -= {self.partition_of(k) for k in self.dirty}
             await self.redis.mark_complete(rebuilt)
             self.unmarked -= rebuilt
-        if keys:
+        if written:
             self.metrics.flushes.observe(time.perf_counter() - started)
 
-    async def _write(self, keys: list[str], now: float) -> None:
+    async def _write(self, now: float, deadline: float) -> int:
+        """Chunks of the oldest dirty records until the deadline; each leaves `dirty` before it is evaluated,
+        so a change arriving meanwhile makes it dirty again. Returns how many records were written."""
         clock = Clock(now, self.params)
-        won = self.won_deals.list() if self.won_deals else []
-        for start in range(0, len(keys), CHUNK):
-            chunk = keys[start:start + CHUNK]
+        written = 0
+        while self.dirty and (not written or time.perf_counter() < deadline):
+            chunk = list(itertools.islice(self.dirty, CHUNK))
+            for key in chunk:
+                del self.dirty[key]
+            # won deals as they are now: a change after this marks the chunk's open opportunities again
+            won = self.won_deals.list() if self.won_deals else []
             try:
                 await self._flush_chunk(chunk, clock, won)
             except Exception:
-                self.dirty.update(keys[start:])  # nothing is lost: retried at the next flush
+                self.dirty = dict.fromkeys(chunk) | self.dirty  # nothing is lost: first at the next flush
                 raise
-            await asyncio.sleep(0)  # let the agents run between chunks of a big rebuild
+            written += len(chunk)
+            await asyncio.sleep(0)  # let the agents run between chunks
+        return written
 
     def _activities(self, key: str) -> list[Activity]:
         """The record's live activities. Kept per record between evaluations and updated by the activities
