@@ -26,8 +26,8 @@ from pathlib import Path
 
 import faust
 
-from agents.changelog import ChangelogWriter
 from agents import gc_tuning
+from agents.changelog import ChangelogWriter
 from agents.consumer_guard import ConsumerGuard
 from agents.projector import Projector
 from agents.store import FaustRecordStore, local_reader

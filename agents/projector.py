@@ -57,8 +57,8 @@ class Projector:
         self.settings = settings
         self.store = store
         self.by_record_topic = by_record_topic
+        # the partition a stage key lives in: chosen by us when sending, so owners can be computed
         self.partition_of = Partitioner(settings.partitions)
-        """The partition a stage key lives in: chosen by us when sending, so owners can be computed."""
         self.params = Params(settings.window_days, settings.health_frequency_days, settings.health_weights)
         self.redis = RedisProjection(settings)
         self.metrics = WorkerMetrics()

@@ -79,8 +79,9 @@ class Activity:
         }).decode()
 
     @classmethod
-    def from_wire(cls, text: str) -> "Activity":
-        wire = orjson.loads(text)
+    def from_wire(cls, text: str | dict) -> "Activity":
+        """From `to_wire`'s text; a dict is the form changelogs written before facts became text hold."""
+        wire = text if isinstance(text, dict) else orjson.loads(text)
         return cls(
             id=wire["id"], type=wire["type"], state=wire["state"], at=wire["at"],
             initiator_side=wire["ini"], people=tuple(Person(*p) for p in wire["people"]),

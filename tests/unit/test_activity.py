@@ -12,6 +12,7 @@ import pytest
 
 from relstream.activity import attribution_keys, build_facts, effective_copy, external_party_ids, reply_info
 from relstream.events import parse_message
+from relstream.model import Activity
 from relstream.timeutil import parse_timestamp, to_epoch
 
 NOW = datetime(2026, 11, 2, 12, tzinfo=timezone.utc)
@@ -419,3 +420,21 @@ def test_reply_info_only_for_completed_emails_answering_something(change):
 
 def test_reply_info_of_nothing():
     assert reply_info(None) is None
+
+
+def test_facts_round_trip_as_text_and_read_the_older_dict_form():
+    e = event(id="e-9", type="email", t=T, subject="Hi", tracked=True, sender=us("u-1"), to=[them("c-1")])
+    facts = build_facts(e, [("opened", T + 20)], [(T + 50, "external", "r-1"), (T - 10, "external", "r-0")])
+    text = facts.to_wire()
+    assert isinstance(text, str)
+    assert Activity.from_wire(text) == facts
+    assert Activity.from_wire(json.loads(text)) == facts  # changelogs written before facts became text
+    # derived once per revision: the earliest answer from the other side that is not before the e-mail
+    assert facts.by_us and Activity.from_wire(text).first_answer_at == T + 50
+
+
+def test_first_answer_ignores_own_side_and_earlier_replies():
+    e = event(id="e-1", type="email", t=T, sender=them("c-1"), to=[us("u-1")])
+    facts = build_facts(e, [], [(T - 5, "internal", "r-0"), (T + 9, "external", "r-1"), (T + 30, "internal", "r-2")])
+    assert facts.first_answer_at == T + 30
+    assert build_facts(e, [], [(T + 9, "external", "r-1")]).first_answer_at is None
