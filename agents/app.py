@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -51,6 +52,22 @@ BATCH_WITHIN_S = 0.05
 # Record batches of up to 512 KiB (under the topics' default 1 MiB max.message.bytes): a backlog's changelog
 # records and envelopes leave in few produce requests.
 PRODUCER_BATCH_BYTES = 512 * 1024
+EXIT_PROCESSING_FAILED = 70  # EX_SOFTWARE: a batch could not be processed; its messages were not acknowledged
+
+
+def stop_on_failure(agent: str, events, exc: Exception) -> None:
+    """Fail fast: Faust acknowledges a batch when its agent leaves it, even by an exception, and then
+    restarts the agent past it — the batch would be lost. Exiting at once (like kill -9, which the design
+    survives) leaves its offsets uncommitted, so the restarted worker processes it again."""
+    first, last = events[0].message, events[-1].message
+    log.critical(
+        "%s failed on a batch of %d messages (%s[%d]@%d … %s[%d]@%d): %s: %s. Stopping the worker without "
+        "acknowledging the batch; restarted, it reads the batch again from the last committed offset. If it "
+        "fails again on the same offsets, this is a bug in relstream: report it with this log.",
+        agent, len(events), first.topic, first.partition, first.offset, last.topic, last.partition, last.offset,
+        type(exc).__name__, exc, exc_info=exc)
+    logging.shutdown()
+    os._exit(EXIT_PROCESSING_FAILED)
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -103,11 +120,20 @@ def create_app(settings: Settings) -> faust.App:
             for envelope in pack(items):
                 await stage_topics[stage].send(value=envelope, partition=partition)
 
+    async def batches(agent: str, stream, size: int, process) -> None:
+        """The agent's loop: batches of up to `size` messages (waiting at most BATCH_WITHIN_S for more), each
+        checked by the consumer guard, then processed; a failure stops the worker (`stop_on_failure`)."""
+        async for events in stream.take_events(size, within=BATCH_WITHIN_S):
+            try:
+                await guard.batch(agent, events)
+                await process(events)
+            except Exception as exc:
+                stop_on_failure(agent, events, exc)
+
     @app.agent(inputs)
     async def ingest(stream):
         """Validate; route valid events by the id inside them; dead-letter the rest with the reason."""
-        async for events in stream.take_events(INGEST_BATCH, within=BATCH_WITHIN_S):
-            await guard.batch("ingest", events)
+        async def route(events) -> None:
             sends, valid = [], []
             now = settings.now()
             for event in events:
@@ -124,6 +150,7 @@ def create_app(settings: Settings) -> faust.App:
             projector.note_delay("ingest", events[-1].message.timestamp)
             await send_all(sends)
             guard.finished("ingest")
+        await batches("ingest", stream, INGEST_BATCH, route)
 
     async def dead_letter(event, exc: InvalidEvent) -> None:
         message = event.message
@@ -138,8 +165,7 @@ def create_app(settings: Settings) -> faust.App:
     @app.agent(by_activity)
     async def activity_stage(stream):
         """One activity: merge its source copies, replies and interactions; tell every record it counts for."""
-        async for events in stream.take_events(STAGE_BATCH, within=BATCH_WITHIN_S):
-            await guard.batch("activity_stage", events)
+        async def merge(events) -> None:
             sends: list[Send] = []
             for event in in_context(stream, events):
                 touched: dict[str, dict] = {}
@@ -150,12 +176,12 @@ def create_app(settings: Settings) -> faust.App:
                 for key, entry in touched.items():  # one changelog record per activity per envelope
                     writer.set(activities, key, entry, event.message.partition)
             await finish_batch("activity", events, sends)
+        await batches("activity_stage", stream, STAGE_BATCH, merge)
 
     @app.agent(by_record)
     async def record_stage(stream):
         """One record: keep the facts attributed to it; stakeholder parties fan out to their opportunities."""
-        async for events in stream.take_events(STAGE_BATCH, within=BATCH_WITHIN_S):
-            await guard.batch("record_stage", events)
+        async def attribute(events) -> None:
             sends: list[Send] = []
             for event in in_context(stream, events):
                 for key, message in unpack(event.value):
@@ -165,6 +191,7 @@ def create_app(settings: Settings) -> faust.App:
                     sends += result.sends
                 store.write_back(event.message.partition)
             await finish_batch("record", events, sends)
+        await batches("record_stage", stream, STAGE_BATCH, attribute)
 
     def in_context(stream, events):
         """Each event as Faust's current event while it is applied: a RocksDB store picks its partition

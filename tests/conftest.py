@@ -42,8 +42,10 @@ def worker(stack, tmp_path, request):
     their tails printed into the report; with RELSTREAM_TEST_KEEP_DATA=1 its topics and Redis keys stay too."""
     started: list[WorkerProcess] = []
 
-    def start(prefix: str, wait_ready: bool = True, frozen_clock: str = FROZEN_NOW) -> WorkerProcess:
-        process = WorkerProcess(prefix, tmp_path, frozen_clock=frozen_clock).start(wait_ready=wait_ready)
+    def start(prefix: str, wait_ready: bool = True, frozen_clock: str = FROZEN_NOW,
+              module: str = "relstream.cli", **env: str) -> WorkerProcess:
+        process = WorkerProcess(prefix, tmp_path, frozen_clock=frozen_clock, module=module, **env).start(
+            wait_ready=wait_ready)
         started.append(process)
         return process
 

@@ -115,8 +115,10 @@ def free_port() -> int:
 class WorkerProcess:
     """`relstream worker` as a real OS process, so tests can SIGKILL it like production would."""
 
-    def __init__(self, prefix: str, tmp: Path, frozen_clock: str | None = None, **env: str):
+    def __init__(self, prefix: str, tmp: Path, frozen_clock: str | None = None, module: str = "relstream.cli",
+                 **env: str):
         self.prefix = track_prefix(prefix)  # so the session's end removes its topics even when no fixture does
+        self.module = module  # `python -m <module> worker`: a test may wrap the CLI (tests/faulty_worker.py)
         self.port = free_port()
         self.log_path = tmp / f"worker-{self.port}.log"
         self.env = {
@@ -131,7 +133,7 @@ class WorkerProcess:
     def start(self, wait_ready: bool = True) -> "WorkerProcess":
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "relstream.cli", "worker", "--loglevel", "info"],
+            [sys.executable, "-m", self.module, "worker", "--loglevel", "info"],
             env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO,
         )
         if wait_ready:

@@ -16,6 +16,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from agents.app import EXIT_PROCESSING_FAILED
 from relstream.demo import generate_organisation
 from tests.harness import (
     BOOTSTRAP, REPO, batch_recompute, documents_differences, process_alive, publish, redis_client, redis_documents,
@@ -61,6 +62,25 @@ def test_kill_minus_nine_while_events_flow(worker):
         running.kill()
         running = worker(prefix)
     publisher.join()
+    assert_converges(prefix, log)
+
+
+def test_a_failing_batch_stops_the_worker_and_is_processed_again(worker, tmp_path):
+    """A handler raising (a bug) must not lose its batch: Faust would acknowledge it and restart the agent
+    past it. The worker stops unacknowledged with exit code 70 and a CRITICAL log naming the offsets; the
+    next worker processes the batch again and every document ends exact."""
+    prefix = unique_prefix("fail-fast")
+    log = organisation(seed=17)
+    marker = tmp_path / "fault-injected"
+    faulty = worker(prefix, module="tests.faulty_worker", RELSTREAM_TEST_FAULT_MARKER=str(marker))
+    publish(prefix, log)
+    wait_until(lambda: faulty.process.poll() is not None, 120, "the worker stopping on the injected fault")
+    assert faulty.process.returncode == EXIT_PROCESSING_FAILED
+    text = faulty.log_path.read_text()
+    assert marker.read_text().startswith("account:")
+    assert f"RuntimeError: injected fault on {marker.read_text()}" in text
+    assert "[CRITICAL] record_stage failed on a batch of" in text and "without acknowledging the batch" in text
+    worker(prefix)
     assert_converges(prefix, log)
 
 
