@@ -16,7 +16,8 @@ from aiokafka.partitioner import murmur2
 from faust.sensors.prometheus import setup_prometheus_sensors
 
 from relstream.kpi.context import Clock, Params
-from relstream.kpi.explain import activity_list, activity_row
+from relstream.kpi.aggregate import RecordAggregate
+from relstream.kpi.explain import MAX_LISTED, activity_row
 from relstream.metrics import WorkerMetrics
 from relstream.projection import RedisProjection
 from relstream.settings import Settings
@@ -67,7 +68,7 @@ class Projector:
         self.ready = False
         self.snapshot_hashes: dict[str, bytes] = {}
         self.decoded: dict[str, tuple[int, Activity]] = {}  # activity id -> (revision, decoded facts)
-        self.record_activities: dict[str, dict[str, Activity]] = {}  # record key -> its live activities
+        self.aggregates: dict[str, RecordAggregate] = {}  # record key -> its live activities and their figures
         self.changed: dict[str, set[str]] = {}  # record key -> activity ids to look up again in the store
         self.rows: dict[str, tuple[Activity, dict]] = {}  # activity id -> (decoded activity, its list row)
         self.showing: dict[str, set[str]] = {}  # won deal id -> open opportunity keys whose document lists it
@@ -135,7 +136,7 @@ class Projector:
     def on_recovered(self) -> None:
         owned = self.owned_partitions()
         self.decoded.clear()
-        self.record_activities.clear()
+        self.aggregates.clear()
         self.changed.clear()
         keys = self.store.rebuild_indexes(lambda k: self.owns(k, owned))
         self.dirty = dict.fromkeys(k for k in keys if not k.startswith(f"{PARTY}:"))
@@ -200,26 +201,26 @@ class Projector:
             await asyncio.sleep(0)  # let the agents run between chunks
         return written
 
-    def _activities(self, key: str) -> list[Activity]:
-        """The record's live activities. Kept per record between evaluations and updated by the activities
-        marked as changed, so that a record with thousands of activities costs its changes, not its history,
-        to bring up to date (the store is read in full once per record after every recovery)."""
-        live = self.record_activities.get(key)
-        if live is None:
+    def _aggregate(self, key: str) -> RecordAggregate:
+        """The record's live activities and their figures. Kept per record between evaluations and updated by
+        the activities marked as changed, so that a record with thousands of activities costs its changes,
+        not its history, to bring up to date (the store is read in full once per record after a recovery)."""
+        aggregate = self.aggregates.get(key)
+        if aggregate is None:
             self.changed.pop(key, None)
-            live = self.record_activities[key] = {}
+            aggregate = self.aggregates[key] = RecordAggregate()
             changed = self.store.activity_ids(key)
         else:
             changed = self.changed.pop(key, ())
         for activity_id in changed:
             activity = self._decoded(activity_id, live_revision(self.store.get_attribution(key, activity_id)))
             if activity is None:
-                live.pop(activity_id, None)
-            else:
-                live[activity_id] = activity
-        if not live:
-            del self.record_activities[key]
-        return list(live.values())
+                aggregate.drop(activity_id)
+            elif aggregate.activities.get(activity_id) is not activity:
+                aggregate.put(activity)
+        if not aggregate:
+            del self.aggregates[key]
+        return aggregate
 
     def _decoded(self, activity_id: str, live: tuple[int, str] | None) -> Activity | None:
         """Facts decoded once per activity revision, shared by every record the activity counts for."""
@@ -240,12 +241,12 @@ class Projector:
     async def _flush_chunk(self, keys: list[str], clock: Clock, won) -> None:
         updates = {}
         for key in keys:
-            activities = self._activities(key)
-            document = evaluate_record(self.store, key, clock, time.time(), won, activities)
-            updates[key] = None if document is None else (document, activity_list(activities, self._row))
+            aggregate = self._aggregate(key)
+            document = evaluate_record(self.store, key, clock, time.time(), won, aggregate)
+            updates[key] = None if document is None else (document, [self._row(a) for a in aggregate.latest(MAX_LISTED)])
             if key.startswith("opportunity:"):
                 self._remember_shown(key, document)
-                await self._publish_won_deal(key, clock.as_of, activities)
+                await self._publish_won_deal(key, clock.as_of, list(aggregate.activities.values()))
         await self.redis.write(updates)
         for key, update in updates.items():
             await self._publish_snapshot(key, None if update is None else update[0])

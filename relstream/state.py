@@ -17,7 +17,8 @@ from relstream.activity import (
     attribution_keys, build_facts, distinct_people, effective_copy, external_party_ids, reply_info,
 )
 from relstream.kpi.context import Clock
-from relstream.kpi.document import build_document
+from relstream.kpi.aggregate import RecordAggregate
+from relstream.kpi.document import build_widgets, document_of
 from relstream.kpi.similar import won_deal_summary
 from relstream.model import Activity, RecordInfo, WonDeal
 
@@ -213,14 +214,18 @@ def record_info(store: RecordStore, key: str) -> RecordInfo | None:
 
 def evaluate_record(
     store: RecordStore, key: str, clock: Clock, computed_at: float, won_deals: list[WonDeal],
-    activities: list[Activity] | None = None,
+    aggregate: RecordAggregate | None = None,
 ) -> dict | None:
-    """The record's KPI document, or None when no activity is attributed to it any more."""
-    activities = record_activities(store, key) if activities is None else activities
-    if not activities:
-        return None
+    """The record's KPI document, or None when no activity is attributed to it any more: from the aggregate
+    the caller keeps for it (the projector), else from its activities in the store."""
     record_type, record_id = key.split(":", 1)
-    return build_document(record_type, record_id, activities, clock, computed_at, record_info(store, key), won_deals)
+    record = record_info(store, key)
+    if aggregate is None:
+        activities = record_activities(store, key)
+        widgets = build_widgets(record_type, activities, clock, record, won_deals) if activities else None
+    else:
+        widgets = aggregate.widgets(record_type, clock, record, won_deals) if aggregate else None
+    return None if widgets is None else document_of(record_type, record_id, clock, computed_at, record, widgets)
 
 
 def won_deal(store: RecordStore, key: str, as_of: float, activities: list[Activity] | None = None) -> WonDeal | None:

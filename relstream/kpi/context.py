@@ -6,7 +6,6 @@ from datetime import timedelta
 from typing import Iterable, Mapping
 
 from relstream.model import Activity
-from relstream.timeutil import from_epoch, to_epoch
 
 DAY = 86400.0
 DEFAULT_WEIGHTS = {"email": 1.0, "meeting": 1.0, "phone_call": 1.0}
@@ -28,8 +27,7 @@ class Clock:
 
     @property
     def today_start(self) -> float:
-        moment = from_epoch(self.as_of)
-        return to_epoch(moment.replace(hour=0, minute=0, second=0, microsecond=0))
+        return day_start(self.as_of)
 
     def days_back_start(self, days: int) -> float:
         """Start of the day `days - 1` days before today: the first instant of a `days`-day window."""
@@ -44,6 +42,11 @@ class Clock:
 
     def shifted(self, delta: timedelta) -> "Clock":
         return self.at(self.as_of + delta.total_seconds())
+
+
+def day_start(as_of: float) -> float:
+    """Start of the UTC day of `as_of` (POSIX days are 86,400 s: no calendar needed)."""
+    return as_of - as_of % DAY
 
 
 def completed_until(activities: Iterable[Activity], as_of: float) -> list[Activity]:

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from relstream.kpi.context import Clock, in_window
 from relstream.kpi.health import relationship_health
-from relstream.kpi.interactions import customer_interactions, email_ratio, relationship_activities, time_spent
+from relstream.kpi.interactions import (
+    KindCounts, count_kinds, email_ratio_of, interactions_of, relationship_activities, time_spent,
+)
 from relstream.kpi.overview import overview
 from relstream.kpi.people import strongest, tally, top_contacted
 from relstream.kpi.response import email_engagement, response_time
@@ -19,18 +21,31 @@ def build_widgets(
     record_type: str, activities: list[Activity], clock: Clock,
     record: RecordInfo | None = None, won_deals: list[WonDeal] = (),
 ) -> dict:
+    """The widgets from the record's whole history (`aggregate.RecordAggregate` keeps the same up to date)."""
     window = in_window(activities, clock)
-    people = tally(window, clock.as_of)
+    return assemble_widgets(
+        record_type, record, won_deals, kinds=count_kinds(window), people=tally(window, clock.as_of),
+        rows=relationship_activities(activities, clock), engagement=email_engagement(window, clock.as_of),
+        spent=time_spent(window), responses=response_time(window, clock.as_of),
+        health=relationship_health(activities, clock),
+    )
+
+
+def assemble_widgets(
+    record_type: str, record: RecordInfo | None, won_deals: list[WonDeal], *, kinds: KindCounts,
+    people: dict[str, list], rows: list[dict], engagement: dict, spent: dict, responses: dict, health: dict,
+) -> dict:
+    """Every widget that applies to the record type, from the parts both evaluations compute."""
     widgets = {
-        "customer_interactions": customer_interactions(window),
-        "email_ratio": email_ratio(window),
+        "customer_interactions": interactions_of(kinds),
+        "email_ratio": email_ratio_of(kinds),
         "most_contacted": top_contacted(people[THEM]),
         "most_contacted_by": top_contacted(people[US]),
-        "relationship_activities": relationship_activities(activities, clock),
-        "email_engagement": email_engagement(window, clock.as_of),
-        "time_spent": time_spent(window),
-        "response_time": response_time(window, clock.as_of),
-        "relationship_health": relationship_health(activities, clock),
+        "relationship_activities": rows,
+        "email_engagement": engagement,
+        "time_spent": spent,
+        "response_time": responses,
+        "relationship_health": health,
     }
     if record_type in PEOPLE_TYPES:
         widgets["who_knows_whom"] = strongest(people[US])
@@ -44,10 +59,16 @@ def build_document(
     record_type: str, record_id: str, activities: list[Activity], clock: Clock, computed_at: float,
     record: RecordInfo | None = None, won_deals: list[WonDeal] = (),
 ) -> dict:
+    widgets = build_widgets(record_type, activities, clock, record, won_deals)
+    return document_of(record_type, record_id, clock, computed_at, record, widgets)
+
+
+def document_of(record_type: str, record_id: str, clock: Clock, computed_at: float, record: RecordInfo | None,
+                widgets: dict) -> dict:
     return {
         "schema": SCHEMA,
         "entity": {"type": record_type, "id": record_id, "name": record.name if record else None},
         "as_of": format_timestamp(clock.as_of),
         "computed_at": format_timestamp(computed_at),
-        "widgets": build_widgets(record_type, activities, clock, record, won_deals),
+        "widgets": widgets,
     }

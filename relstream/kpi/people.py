@@ -1,12 +1,15 @@
 """Who talks to whom: most contacted (them), most contacted by (us), who knows whom (strength)."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
+from relstream.kpi.context import DAY, day_start
 from relstream.model import Activity, THEM, US
 from relstream.timeutil import format_timestamp
 
 HALF_LIFE_DAYS = 90.0
+UNIT_BITS = 60
 
 
 @dataclass(slots=True)
@@ -18,14 +21,38 @@ class _Tally:
     strength: float = 0.0
     name: str | None = None
     name_key: tuple = ()  # (at, activity id) of the activity the name came from
+    units: int = 0  # sum of `decay_units` of the person's activities
+
+
+def decay_units(at: float, day: float) -> int:
+    """2^((at - day) / half-life) in units of 2^-60: integers add and subtract exactly, so a strength kept
+    up to date activity by activity (`aggregate`) equals one summed from scratch, whatever the order."""
+    return int(math.ldexp(2.0 ** ((at - day) / (HALF_LIFE_DAYS * DAY)), UNIT_BITS))
+
+
+def strength_at(units: int, as_of: float) -> float:
+    """Σ 0.5^((as_of - at) / half-life) from the units, which are relative to the start of as_of's day."""
+    return units / (1 << UNIT_BITS) * 0.5 ** ((as_of - day_start(as_of)) / (HALF_LIFE_DAYS * DAY))
+
+
+def count_person(t: _Tally, activity: Activity, name: str | None, units: int) -> None:
+    """One more activity of the person: every figure of its tally."""
+    at = activity.at
+    t.count += 1
+    t.by_type[activity.type] += 1
+    if at > t.last_at:
+        t.last_at = at
+    t.units += units
+    if name is not None and (at, activity.id) > t.name_key:
+        t.name, t.name_key = name, (at, activity.id)
 
 
 def tally(window: list[Activity], as_of: float) -> dict[str, list[_Tally]]:
     """Per-person tallies of both sides in one pass (three widgets read them)."""
     tallies: dict[str, dict[str, _Tally]] = {US: {}, THEM: {}}
+    day = day_start(as_of)
     for activity in window:
-        at, kind = activity.at, activity.type
-        decay = 0.5 ** (((as_of - at) / 86400.0) / HALF_LIFE_DAYS)
+        units = decay_units(activity.at, day)
         for person in activity.people:
             side = tallies.get(person.side)
             if side is None:
@@ -33,13 +60,10 @@ def tally(window: list[Activity], as_of: float) -> dict[str, list[_Tally]]:
             t = side.get(person.id)
             if t is None:
                 t = side[person.id] = _Tally(person.id)
-            t.count += 1
-            t.by_type[kind] += 1
-            if at > t.last_at:
-                t.last_at = at
-            t.strength += decay
-            if person.name is not None and (at, activity.id) > t.name_key:
-                t.name, t.name_key = person.name, (at, activity.id)
+            count_person(t, activity, person.name, units)
+    for people in tallies.values():
+        for t in people.values():
+            t.strength = strength_at(t.units, as_of)
     return {side: list(people.values()) for side, people in tallies.items()}
 
 
