@@ -27,7 +27,7 @@ from pathlib import Path
 
 import faust
 
-from agents import gc_tuning
+from agents import fetch_wait, gc_tuning
 from agents.changelog import ChangelogWriter
 from agents.consumer_guard import ConsumerGuard
 from agents.projector import Projector
@@ -282,6 +282,7 @@ def run(args: argparse.Namespace) -> int:
     asyncio.run(ensure_topics(settings))
     app = create_app(settings)
     gc_tuning.install()
+    fetch_wait.install()
     worker = faust.Worker(app, loglevel=args.loglevel, quiet=True)
     worker.execute_from_commandline()
     return 0

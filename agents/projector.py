@@ -19,7 +19,7 @@ from relstream.kpi.context import Clock, Params
 from relstream.kpi.aggregate import RecordAggregate
 from relstream.kpi.explain import MAX_LISTED, activity_row
 from relstream.metrics import WorkerMetrics
-from relstream.projection import RedisProjection
+from relstream.projection import Projection, RedisProjection
 from relstream.settings import Settings
 from relstream.model import Activity
 from relstream.state import PARTY, evaluate_record, live_revision, won_deal
@@ -32,6 +32,13 @@ BEHIND_S = 2.0  # message age that means a backlog (at normal load well under a 
 
 
 PARTITION_CACHE_KEYS = 1 << 18
+
+
+def snapshot_digest(encoded: bytes) -> bytes:
+    """A document's entity and widgets, without `as_of` and `computed_at` (which move at every evaluation):
+    the widgets are the document's last member (`document_of`), the entity precedes both timestamps."""
+    entity = encoded[:encoded.index(b',"as_of":')]
+    return hashlib.blake2b(entity + encoded[encoded.index(b',"widgets":'):], digest_size=16).digest()
 
 
 class Partitioner:
@@ -63,10 +70,12 @@ class Projector:
         self.params = Params(settings.window_days, settings.health_frequency_days, settings.health_weights)
         self.redis = RedisProjection(settings)
         self.metrics = WorkerMetrics()
+        self.metrics.pending.set_function(lambda: len(self.dirty))
         self.won_deals = None  # set by the app (WonDealsView)
         self.dirty: dict[str, None] = {}  # records to evaluate again, in the order they first changed
         self.ready = False
         self.snapshot_hashes: dict[str, bytes] = {}
+        self.lists_written: dict[str, int] = {}  # record key -> version of the activity list Redis holds
         self.decoded: dict[str, tuple[int, Activity]] = {}  # activity id -> (revision, decoded facts)
         self.aggregates: dict[str, RecordAggregate] = {}  # record key -> its live activities and their figures
         self.changed: dict[str, set[str]] = {}  # record key -> activity ids to look up again in the store
@@ -137,6 +146,7 @@ class Projector:
         owned = self.owned_partitions()
         self.decoded.clear()
         self.aggregates.clear()
+        self.lists_written.clear()
         self.changed.clear()
         keys = self.store.rebuild_indexes(lambda k: self.owns(k, owned))
         self.dirty = dict.fromkeys(k for k in keys if not k.startswith(f"{PARTY}:"))
@@ -158,6 +168,7 @@ class Projector:
         lost = await self.redis.lost(owned) - self.unmarked
         if lost:
             log.warning("Redis lost the projection of partitions %s (flushed or restarted): rebuilding them", sorted(lost))
+            self.lists_written.clear()
             self.mark_all()
             self.unmarked |= lost
 
@@ -239,29 +250,39 @@ class Projector:
         return cached[1]
 
     async def _flush_chunk(self, keys: list[str], clock: Clock, won) -> None:
-        updates = {}
+        updates: dict[str, Projection | None] = {}
+        listed: dict[str, int] = {}  # activity lists written with this chunk, by version
         for key in keys:
             aggregate = self._aggregate(key)
             document = evaluate_record(self.store, key, clock, time.time(), won, aggregate)
-            updates[key] = None if document is None else (document, [self._row(a) for a in aggregate.latest(MAX_LISTED)])
+            if document is None:
+                updates[key] = None
+            else:
+                rows = None
+                if self.lists_written.get(key) != aggregate.list_version:  # else Redis holds this list already
+                    rows = orjson.dumps([self._row(a) for a in aggregate.latest()])
+                    listed[key] = aggregate.list_version
+                updates[key] = Projection(document, orjson.dumps(document), rows)
             if key.startswith("opportunity:"):
                 self._remember_shown(key, document)
                 await self._publish_won_deal(key, clock.as_of, list(aggregate.activities.values()))
         await self.redis.write(updates)
+        self.lists_written.update(listed)
         for key, update in updates.items():
-            await self._publish_snapshot(key, None if update is None else update[0])
+            await self._publish_snapshot(key, update)
             if update is None:
+                self.lists_written.pop(key, None)
                 self.metrics.documents_removed.inc()
             else:
                 self.metrics.documents.inc()
 
-    async def _publish_snapshot(self, key: str, document: dict | None) -> None:
-        """Only on change: the same document at a later `as_of` with equal widgets is not news."""
-        digest = b"" if document is None else hashlib.blake2b(orjson.dumps(document["widgets"]), digest_size=16).digest()
+    async def _publish_snapshot(self, key: str, update: Projection | None) -> None:
+        """Only on change: the same document at a later `as_of` with equal entity and widgets is not news."""
+        digest = b"" if update is None else snapshot_digest(update.encoded)
         if self.snapshot_hashes.get(key) == digest:
             return
         self.snapshot_hashes[key] = digest
-        value = None if document is None else orjson.dumps(document)
+        value = None if update is None else update.encoded
         # Faust's producer directly (here and for won deals): Topic.send's per-message machinery cost more
         # than evaluating the document
         await self.app.producer.send(self.snapshots_topic, key.encode(), value, None, None, None)

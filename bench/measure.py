@@ -99,13 +99,6 @@ class Kafka:
 
 
 # ----- the projection -------------------------------------------------------------------------------
-async def newest_flush(redis: aioredis.Redis, settings: Settings) -> float | None:
-    """Wall-clock time of the worker's newest flush that wrote documents: it stamps every owned partition's
-    marker after such a flush, so this is the newest `computed_at` without reading every document."""
-    markers = [settings.key("projection", "partition", str(p)) for p in range(settings.partitions)]
-    return max((float(value) for value in await redis.mget(markers) if value is not None), default=None)
-
-
 async def documents_summary(redis: aioredis.Redis, settings: Settings) -> tuple[int, float]:
     """How many KPI documents the projection holds and the newest `computed_at` among them (epoch seconds)."""
     keys = [key async for key in redis.scan_iter(match=settings.key("kpi", "*"), count=1000)]
@@ -117,12 +110,12 @@ async def documents_summary(redis: aioredis.Redis, settings: Settings) -> tuple[
     return len(keys), newest
 
 
-async def wait_until_current(kafka: Kafka, redis: aioredis.Redis, settings: Settings, topics: list[str],
-                             timeout: float, alive: Callable[[], bool]) -> None:
-    """Until the worker's group has no lag on `topics` and no document was written for two flush intervals
-    since (Faust commits every few seconds, so lag 0 is seen a little after the last message is done)."""
-    group, quiet = f"{settings.topic_prefix}-worker", 2 * settings.flush_interval_s
-    deadline, zero_since, last_report = time.monotonic() + timeout, None, time.monotonic()
+async def wait_until_current(kafka: Kafka, settings: Settings, topics: list[str], timeout: float,
+                             pending: Callable[[], float], alive: Callable[[], bool]) -> None:
+    """Until the worker's group has no lag on `topics` and, read after that, no record waits to be written
+    (`pending`: its relstream_projection_pending_records): every message processed, every document written."""
+    group = f"{settings.topic_prefix}-worker"
+    deadline, last_report = time.monotonic() + timeout, time.monotonic()
     while time.monotonic() < deadline:
         if not alive():
             raise RuntimeError("the worker exited before its projection was current")
@@ -131,14 +124,12 @@ async def wait_until_current(kafka: Kafka, redis: aioredis.Redis, settings: Sett
         except KafkaError as exc:  # the shared broker is restarted now and then: not current, ask again
             print(f"bench: lag unknown ({type(exc).__name__}), asking again", file=sys.stderr, flush=True)
             lag = None
-        now = time.time()
-        zero_since = (zero_since or now) if lag == 0 else None
-        newest = await newest_flush(redis, settings)
-        if zero_since and newest and now - max(zero_since, newest) >= quiet:
+        waiting = pending() if lag == 0 else None
+        if waiting == 0:
             return
         if time.monotonic() - last_report >= 10:
             last_report = time.monotonic()
-            print(f"bench: worker lag {lag} messages", file=sys.stderr, flush=True)
+            print(f"bench: worker lag {lag} messages, {waiting} records waiting to be written", file=sys.stderr, flush=True)
         await asyncio.sleep(settings.flush_interval_s)
     raise TimeoutError(f"the projection was not current after {timeout:.0f} s")
 

@@ -64,6 +64,10 @@ async def ready_at(worker: WorkerProcess, timeout: float = 120.0) -> float:
     raise TimeoutError(f"worker not ready after {timeout:.0f} s:\n{worker.log_tail()}")
 
 
+def pending_records(worker: WorkerProcess) -> float:
+    return prometheus_samples(worker.get("/metrics")[1].decode())["relstream_projection_pending_records"]
+
+
 async def measure_worker(worker: WorkerProcess, kafka: Kafka, redis: aioredis.Redis, settings: Settings,
                          messages: int, timeout: float) -> WorkerRun:
     """From the worker's readiness to the moment its projection is current."""
@@ -72,7 +76,8 @@ async def measure_worker(worker: WorkerProcess, kafka: Kafka, redis: aioredis.Re
     cpu = cpu_seconds(pid)
     say("worker ready, consuming the backlog")
     stages = [settings.topic(name) for name in ("activities", "records", "by-activity", "by-record")]
-    await wait_until_current(kafka, redis, settings, stages, timeout, alive=lambda: worker.process.poll() is None)
+    await wait_until_current(kafka, settings, stages, timeout, pending=lambda: pending_records(worker),
+                             alive=lambda: worker.process.poll() is None)
     cpu, peak = cpu_seconds(pid) - cpu, status_kib(pid, "VmHWM")
     documents, newest = await documents_summary(redis, settings)
     samples = prometheus_samples(worker.get("/metrics")[1].decode())

@@ -18,6 +18,8 @@ class WorkerMetrics:
         self.flushes = Histogram("relstream_projection_flush_seconds", "Projection flush duration", registry=r)
         self.documents = Counter("relstream_documents_written", "KPI documents written to Redis", registry=r)
         self.documents_removed = Counter("relstream_documents_removed", "KPI documents removed", registry=r)
+        self.pending = Gauge("relstream_projection_pending_records",
+                             "Records whose KPI document waits to be evaluated and written", registry=r)
         self.consumer_lag = Gauge(
             "relstream_consumer_lag", "Messages not yet processed, per topic and partition of this worker",
             ["topic", "partition"], registry=r)

@@ -5,11 +5,19 @@ I/O only: what to write is decided by the caller.
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
-import orjson
 import redis.asyncio as aioredis
 
 from relstream.settings import Settings
+
+
+class Projection(NamedTuple):
+    """A document to write: as evaluated, as JSON, and its activity list as JSON (None: Redis has it)."""
+
+    document: dict
+    encoded: bytes
+    activities: bytes | None
 
 
 class RedisProjection:
@@ -23,8 +31,8 @@ class RedisProjection:
                 self.settings.key("activities", record_type, record_id),
                 self.settings.key("health", record_type), record_id)
 
-    async def write(self, updates: dict[str, tuple[dict, list[dict]] | None]) -> None:
-        """Apply {record key: (document, activity list) or None to remove} in one round trip."""
+    async def write(self, updates: dict[str, Projection | None]) -> None:
+        """Apply {record key: projection, or None to remove} in one round trip."""
         pipe = self.redis.pipeline(transaction=False)
         for record_key, update in updates.items():
             kpi_key, activities_key, health_key, record_id = self._keys(record_key)
@@ -32,10 +40,10 @@ class RedisProjection:
                 pipe.delete(kpi_key, activities_key)
                 pipe.zrem(health_key, record_id)
                 continue
-            document, activities = update
-            pipe.set(kpi_key, orjson.dumps(document))
-            pipe.set(activities_key, orjson.dumps(activities))
-            score = document["widgets"]["relationship_health"]["score"]
+            pipe.set(kpi_key, update.encoded)
+            if update.activities is not None:
+                pipe.set(activities_key, update.activities)
+            score = update.document["widgets"]["relationship_health"]["score"]
             if score is None:
                 pipe.zrem(health_key, record_id)
             else:

@@ -56,8 +56,9 @@ moments = st.one_of(st.just(AS_OF), st.integers(-2 * DAY, 3 * DAY).map(lambda s:
        params=st.sampled_from([Params(), Params(window_days=30, frequency_days=3.0,
                                                 weights={"email": 0.1, "meeting": 2.5, "phone_call": 0.7})]))
 def test_aggregate_equals_build_widgets(steps, record_type, params):
-    aggregate, live = RecordAggregate(), {}
+    aggregate, live = RecordAggregate(listed=5), {}
     record = OPEN_DEAL if record_type == "opportunity" else None
+    shown = (aggregate.list_version, [])
     for batch, as_of in steps:
         for change in batch:
             if isinstance(change, Activity):
@@ -70,7 +71,11 @@ def test_aggregate_equals_build_widgets(steps, record_type, params):
         assert len(aggregate) == len(live)
         expected = build_widgets(record_type, list(live.values()), clock, record, WON)
         assert aggregate.widgets(record_type, clock, record, WON) == expected
-        assert aggregate.latest(5) == sorted(live.values(), key=lambda a: (a.at, a.id), reverse=True)[:5]
+        newest = sorted(live.values(), key=lambda a: (a.at, a.id), reverse=True)[:5]
+        assert aggregate.latest() == newest
+        if newest != shown[1]:  # a list that changed has a new version (an unchanged one may too)
+            assert aggregate.list_version != shown[0]
+        shown = (aggregate.list_version, newest)
 
 
 def test_a_reply_ahead_of_the_clock_counts_once_its_time_has_come():

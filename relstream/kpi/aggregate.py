@@ -12,6 +12,7 @@ are all past. Until then (a clock behind the data, e.g. a frozen test clock) the
 """
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_left, bisect_right, insort
 from collections import Counter
 from fractions import Fraction
@@ -47,10 +48,15 @@ def between(ordered: list[float], low: float, high: float, low_inclusive: bool =
     return max(0, bisect_right(ordered, high) - first)
 
 
+LIST_VERSIONS = itertools.count(1)  # unique across aggregates: a new aggregate never repeats an old version
+
+
 class RecordAggregate:
-    def __init__(self) -> None:
+    def __init__(self, listed: int = 200) -> None:
         self.activities: dict[str, Activity] = {}
         self.listed: list[tuple[float, str]] = []  # every live activity by (at, id): the newest are listed
+        self.list_size = listed
+        self.list_version = next(LIST_VERSIONS)  # changes whenever the newest `listed` activities do
         self.scheduled: list[tuple[float, str]] = []  # the next interaction is the first not before as_of
         self.waiting: dict[str, float] = {}  # completed activity id -> when it settles (counted from then)
         self.day: float | None = None  # start of the UTC day the parts are for; None: to build
@@ -86,7 +92,9 @@ class RecordAggregate:
         """A new activity, or a new revision of one (its previous facts are taken out first)."""
         self.drop(activity.id)
         self.activities[activity.id] = activity
-        insort(self.listed, (activity.at, activity.id))
+        key = (activity.at, activity.id)
+        insort(self.listed, key)
+        self._touch_list(key)
         if activity.state == "scheduled":
             insort(self.scheduled, (activity.at, activity.id))
         elif activity.state == "completed":
@@ -96,6 +104,7 @@ class RecordAggregate:
         activity = self.activities.pop(activity_id, None)
         if activity is None:
             return
+        self._touch_list((activity.at, activity.id))
         place(self.listed, (activity.at, activity.id), -1)
         if activity.state == "scheduled":
             place(self.scheduled, (activity.at, activity.id), -1)
@@ -105,9 +114,14 @@ class RecordAggregate:
     def __len__(self) -> int:
         return len(self.activities)
 
-    def latest(self, n: int) -> list[Activity]:
-        """The newest `n` activities, newest first (ties by id, as `activity_list`)."""
-        return [self.activities[activity_id] for _, activity_id in reversed(self.listed[-n:])]
+    def _touch_list(self, key: tuple[float, str]) -> None:
+        """A new or leaving activity among the newest `list_size` (in `listed`) changes the list."""
+        if len(self.listed) <= self.list_size or key >= self.listed[-self.list_size]:
+            self.list_version = next(LIST_VERSIONS)
+
+    def latest(self) -> list[Activity]:
+        """The newest `list_size` activities, newest first (ties by id)."""
+        return [self.activities[activity_id] for _, activity_id in reversed(self.listed[-self.list_size:])]
 
     def _count(self, a: Activity, step: int) -> None:
         """Add (step 1) or take out (step -1) a settled completed activity's part of every figure."""

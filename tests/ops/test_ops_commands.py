@@ -99,6 +99,7 @@ def test_metrics_and_probes(ops_worker):
     assert total("relstream_events_consumed_total") > 0
     assert total("relstream_events_dead_lettered_total") >= EXPECTED["invalid_messages"]
     assert total("relstream_documents_written_total") >= len(EXPECTED["documents"])
+    assert total("relstream_projection_pending_records") == 0  # everything published so far is written
     lag_topics = {sample.labels["topic"] for sample in samples if sample.name == "relstream_consumer_lag"}
     assert f"{ops_worker.prefix}.activities" in lag_topics  # the per-partition gauge the dashboard draws
     assert any(sample.name.startswith("faust_") for sample in samples)  # Faust's sensor, same registry
