@@ -219,7 +219,7 @@ class Projector:
         aggregate = self.aggregates.get(key)
         if aggregate is None:
             self.changed.pop(key, None)
-            aggregate = self.aggregates[key] = RecordAggregate()
+            aggregate = self.aggregates[key] = RecordAggregate(listed=MAX_LISTED)
             changed = self.store.activity_ids(key)
         else:
             changed = self.changed.pop(key, ())

@@ -82,7 +82,7 @@ def test_a_reply_ahead_of_the_clock_counts_once_its_time_has_come():
     """The e-mail is evaluated from its history until its reply is past, then from the aggregate."""
     email = Activity("e1", "email", "completed", AS_OF - DAY, US, (PEOPLE[0], PEOPLE[4]), 0.0, 0.0,
                      replies=(Reply(AS_OF + 3600, THEM, "r1"),))
-    aggregate = RecordAggregate()
+    aggregate = RecordAggregate(listed=5)
     aggregate.put(email)
     before = aggregate.widgets("contact", Clock(AS_OF))
     assert before["response_time"]["by_them"] == {"responded": 0, "received": 1, "rate": 0.0, "avg_hours": None,
@@ -107,7 +107,7 @@ def test_every_window_edge_counts_as_in_build_widgets():
                                 1.0, 1.0, tracked=True, replies=(Reply(edge, THEM if ours else US, "r"),))]
             history += [Activity(f"base{i}", "meeting", "completed", edge + 3600 * (i + 1), side, (PEOPLE[1],), 0.0, 0.0)
                         for i, side in enumerate((US, US, THEM))]
-            aggregate = RecordAggregate()
+            aggregate = RecordAggregate(listed=5)
             for activity in history:
                 aggregate.put(activity)
             assert aggregate.widgets("account", clock) == build_widgets("account", history, clock), (edge, ours)

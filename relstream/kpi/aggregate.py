@@ -52,20 +52,17 @@ LIST_VERSIONS = itertools.count(1)  # unique across aggregates: a new aggregate 
 
 
 class RecordAggregate:
-    def __init__(self, listed: int = 200) -> None:
+    def __init__(self, listed: int) -> None:
         self.activities: dict[str, Activity] = {}
         self.listed: list[tuple[float, str]] = []  # every live activity by (at, id): the newest are listed
         self.list_size = listed
         self.list_version = next(LIST_VERSIONS)  # changes whenever the newest `listed` activities do
         self.scheduled: list[tuple[float, str]] = []  # the next interaction is the first not before as_of
-        self.waiting: dict[str, float] = {}  # completed activity id -> when it settles (counted from then)
-        self.day: float | None = None  # start of the UTC day the parts are for; None: to build
-        self.as_of = -NEVER
         self._reset(None)
 
     def _reset(self, clock: Clock | None) -> None:
         """Empty parts for `clock`'s day; every completed activity waits to be counted again."""
-        self.day = None if clock is None else clock.today_start
+        self.day: float | None = None if clock is None else clock.today_start  # None: built at the next render
         self.window_start = NEVER if clock is None else clock.window_start
         self.series_start = NEVER if clock is None else clock.days_back_start(DAILY_SERIES_DAYS)
         self.as_of = -NEVER
@@ -85,7 +82,8 @@ class RecordAggregate:
         self.last_opens: list[float] = []  # each tracked e-mail's last open
         self.people: dict[str, dict[str, _Tally]] = {US: {}, THEM: {}}
         self.members: dict[tuple[str, str], set[str]] = {}  # (side, person) -> its window activities
-        self.waiting = {a.id: settles_at(a) for a in self.activities.values() if a.state == "completed"}
+        # completed activity id -> when it settles (counted from then)
+        self.waiting: dict[str, float] = {a.id: settles_at(a) for a in self.activities.values() if a.state == "completed"}
 
     # -- changes ---------------------------------------------------------------------------------
     def put(self, activity: Activity) -> None:
