@@ -5,8 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings, strategies as st
 
 from relstream.kpi.aggregate import RecordAggregate
-from relstream.kpi.context import Clock, Params
+from relstream.kpi.context import Clock, Params, day_start
 from relstream.kpi.health import TREND_LOOKBACK
+from relstream.kpi.people import HALF_LIFE_DAYS, decay_units, strength_at
 from relstream.kpi.document import build_widgets
 from relstream.model import THEM, US, Activity, Interaction, Person, RecordInfo, Reply, WonDeal
 from relstream.timeutil import parse_timestamp, to_epoch
@@ -111,3 +112,13 @@ def test_every_window_edge_counts_as_in_build_widgets():
             for activity in history:
                 aggregate.put(activity)
             assert aggregate.widgets("account", clock) == build_widgets("account", history, clock), (edge, ours)
+
+
+@given(ages=st.lists(st.floats(min_value=0, max_value=365 * DAY, allow_nan=False), max_size=50),
+       as_of=st.floats(min_value=AS_OF - 5 * DAY, max_value=AS_OF + 5 * DAY, allow_nan=False))
+def test_strength_from_decay_units_is_the_spec_sum(ages, as_of):
+    """Exact integer units (what makes incremental and batch strengths equal) keep the spec's value:
+    Σ 0.5^(age in days / 90) to far better than the 0.01 the documents show."""
+    units = sum(decay_units(as_of - age, day_start(as_of)) for age in ages)
+    expected = sum(0.5 ** (age / DAY / HALF_LIFE_DAYS) for age in ages)
+    assert abs(strength_at(units, as_of) - expected) <= 1e-9 * max(1.0, expected)

@@ -22,7 +22,7 @@ from relstream.kpi.context import DAY, Clock, day_start
 from relstream.kpi.document import build_widgets, assemble_widgets
 from relstream.kpi.health import ACTIVITY_WINDOW_DAYS, TREND_LOOKBACK, health_of, health_score
 from relstream.kpi.interactions import DAILY_SERIES_DAYS, TYPES, count_day, daily_rows, time_spent_of
-from relstream.kpi.people import _Tally, count_person, decay_units, strength_at
+from relstream.kpi.people import Tally, count_person, decay_units, strength_at
 from relstream.kpi.response import ENGAGEMENT_KINDS, engagement_figures, engagement_of, is_tracked, response_time_of
 from relstream.model import THEM, US, Activity, RecordInfo, WonDeal
 
@@ -80,7 +80,7 @@ class RecordAggregate:
         self.engaged: Counter = Counter()
         self.total_opens = 0
         self.last_opens: list[float] = []  # each tracked e-mail's last open
-        self.people: dict[str, dict[str, _Tally]] = {US: {}, THEM: {}}
+        self.people: dict[str, dict[str, Tally]] = {US: {}, THEM: {}}
         self.members: dict[tuple[str, str], set[str]] = {}  # (side, person) -> its window activities
         # completed activity id -> when it settles (counted from then)
         self.waiting: dict[str, float] = {a.id: settles_at(a) for a in self.activities.values() if a.state == "completed"}
@@ -151,13 +151,13 @@ class RecordAggregate:
             if side is not None:
                 self._count_person(side, person.side, person.id, person.name, a, units, step)
 
-    def _count_person(self, side: dict[str, _Tally], side_name: str, person_id: str, name: str | None,
+    def _count_person(self, side: dict[str, Tally], side_name: str, person_id: str, name: str | None,
                       a: Activity, units: int, step: int) -> None:
         members = self.members.setdefault((side_name, person_id), set())
         t = side.get(person_id)
         if step > 0:
             if t is None:
-                t = side[person_id] = _Tally(person_id)
+                t = side[person_id] = Tally(person_id)
             count_person(t, a, name, units)
             members.add(a.id)
             return

@@ -13,7 +13,7 @@ UNIT_BITS = 60
 
 
 @dataclass(slots=True)
-class _Tally:
+class Tally:
     id: str
     count: int = 0
     by_type: dict = field(default_factory=lambda: {"email": 0, "meeting": 0, "phone_call": 0})
@@ -35,7 +35,7 @@ def strength_at(units: int, as_of: float) -> float:
     return units / (1 << UNIT_BITS) * 0.5 ** ((as_of - day_start(as_of)) / (HALF_LIFE_DAYS * DAY))
 
 
-def count_person(t: _Tally, activity: Activity, name: str | None, units: int) -> None:
+def count_person(t: Tally, activity: Activity, name: str | None, units: int) -> None:
     """One more activity of the person: every figure of its tally."""
     at = activity.at
     t.count += 1
@@ -47,9 +47,9 @@ def count_person(t: _Tally, activity: Activity, name: str | None, units: int) ->
         t.name, t.name_key = name, (at, activity.id)
 
 
-def tally(window: list[Activity], as_of: float) -> dict[str, list[_Tally]]:
+def tally(window: list[Activity], as_of: float) -> dict[str, list[Tally]]:
     """Per-person tallies of both sides in one pass (three widgets read them)."""
-    tallies: dict[str, dict[str, _Tally]] = {US: {}, THEM: {}}
+    tallies: dict[str, dict[str, Tally]] = {US: {}, THEM: {}}
     day = day_start(as_of)
     for activity in window:
         units = decay_units(activity.at, day)
@@ -59,7 +59,7 @@ def tally(window: list[Activity], as_of: float) -> dict[str, list[_Tally]]:
                 continue
             t = side.get(person.id)
             if t is None:
-                t = side[person.id] = _Tally(person.id)
+                t = side[person.id] = Tally(person.id)
             count_person(t, activity, person.name, units)
     for people in tallies.values():
         for t in people.values():
@@ -67,18 +67,18 @@ def tally(window: list[Activity], as_of: float) -> dict[str, list[_Tally]]:
     return {side: list(people.values()) for side, people in tallies.items()}
 
 
-def _contact_card(t: _Tally) -> dict:
+def _contact_card(t: Tally) -> dict:
     return {"id": t.id, "name": t.name, "count": t.count, "by_type": t.by_type, "last_interaction_at": format_timestamp(t.last_at)}
 
 
-def top_contacted(tallies: list[_Tally]) -> list[dict]:
+def top_contacted(tallies: list[Tally]) -> list[dict]:
     """Top 3 by count desc, last interaction desc, id asc."""
     ranked = sorted(tallies, key=lambda t: t.id)
     ranked.sort(key=lambda t: (t.count, t.last_at), reverse=True)
     return [_contact_card(t) for t in ranked[:3]]
 
 
-def strongest(tallies: list[_Tally]) -> list[dict]:
+def strongest(tallies: list[Tally]) -> list[dict]:
     """Top 5 internal people by recency-decayed strength (half-life 90 days), ties by id."""
     ranked = sorted(tallies, key=lambda t: (-t.strength, t.id))
     return [
