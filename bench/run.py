@@ -44,43 +44,55 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic organisation (default 7)")
     parser.add_argument("--timeout", type=float, default=6 * 3600.0,
                         help="give up when the worker is not current after this many seconds (default 21600)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="worker processes sharing the partitions (default 1; RESULTS.md records only 1)")
     parser.add_argument("--no-write", action="store_true", help="print the figures, leave RESULTS.md alone")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not 1 <= args.workers <= Settings.from_env().partitions:  # more would idle without partitions
+        parser.error("--workers must be between 1 and RELSTREAM_PARTITIONS")
+    return args
 
 
 def say(message: str) -> None:
     print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
-async def ready_at(worker: WorkerProcess, timeout: float = 120.0) -> float:
-    """Wall-clock time the worker first answers /readyz with 200 (polled every 50 ms)."""
+async def ready_at(workers: list[WorkerProcess], timeout: float = 120.0) -> float:
+    """Wall-clock time the first worker answers /readyz with 200 (polled every 50 ms): from then on the
+    backlog is being worked on."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if worker.process.poll() is not None:
-            raise RuntimeError(f"worker exited with {worker.process.returncode}:\n{worker.log_tail()}")
-        if worker.ready():
-            return time.time()
+        for worker in workers:
+            if worker.process.poll() is not None:
+                raise RuntimeError(f"worker exited with {worker.process.returncode}:\n{worker.log_tail()}")
+            if worker.ready():
+                return time.time()
         await asyncio.sleep(0.05)
-    raise TimeoutError(f"worker not ready after {timeout:.0f} s:\n{worker.log_tail()}")
+    raise TimeoutError(f"no worker ready after {timeout:.0f} s:\n{workers[0].log_tail()}")
 
 
-def pending_records(worker: WorkerProcess) -> float:
-    return prometheus_samples(worker.get("/metrics")[1].decode())["relstream_projection_pending_records"]
+def metric(workers: list[WorkerProcess], name: str) -> float:
+    """A worker metric summed over the workers."""
+    return sum(prometheus_samples(worker.get("/metrics")[1].decode())[name] for worker in workers)
 
 
-async def measure_worker(worker: WorkerProcess, kafka: Kafka, redis: aioredis.Redis, settings: Settings,
+def total(workers: list[WorkerProcess], measure) -> int | float:
+    """`measure(pid)` (CPU seconds, memory) summed over the worker processes."""
+    return sum(measure(worker.process.pid) for worker in workers)
+
+
+async def measure_worker(workers: list[WorkerProcess], kafka: Kafka, redis: aioredis.Redis, settings: Settings,
                          messages: int, timeout: float) -> WorkerRun:
-    """From the worker's readiness to the moment its projection is current."""
-    started = await ready_at(worker)
-    pid = worker.process.pid
-    cpu = cpu_seconds(pid)
+    """From the first worker's readiness to the moment the projection is current."""
+    started = await ready_at(workers)
+    cpu = total(workers, cpu_seconds)
     say("worker ready, consuming the backlog")
     stages = [settings.topic(name) for name in ("activities", "records", "by-activity", "by-record")]
-    await wait_until_current(kafka, settings, stages, timeout, pending=lambda: pending_records(worker),
-                             alive=lambda: worker.process.poll() is None)
-    cpu, peak = cpu_seconds(pid) - cpu, status_kib(pid, "VmHWM")
+    await wait_until_current(kafka, settings, stages, timeout,
+                             pending=lambda: metric(workers, "relstream_projection_pending_records"),
+                             alive=lambda: all(worker.process.poll() is None for worker in workers))
+    cpu, peak = total(workers, cpu_seconds) - cpu, total(workers, lambda pid: status_kib(pid, "VmHWM"))
     documents, newest = await documents_summary(redis, settings)
-    samples = prometheus_samples(worker.get("/metrics")[1].decode())
     changelogs = [t for t in await kafka.topics_with_prefix(settings.topic_prefix) if t.endswith("-changelog")]
     counts = await kafka.message_counts([*stages[2:], settings.topic("kpi-snapshots"), *changelogs])
     return WorkerRun(
@@ -88,22 +100,22 @@ async def measure_worker(worker: WorkerProcess, kafka: Kafka, redis: aioredis.Re
         messages={"by-activity": counts[stages[2]], "by-record": counts[stages[3]],
                   "changelog": sum(counts[t] for t in changelogs),
                   "kpi-snapshots": counts[settings.topic("kpi-snapshots")]},
-        flushes=int(samples["relstream_projection_flush_seconds_count"]),
-        flush_seconds=samples["relstream_projection_flush_seconds_sum"],
-        documents_written=int(samples["relstream_documents_written_total"]),
+        flushes=int(metric(workers, "relstream_projection_flush_seconds_count")),
+        flush_seconds=metric(workers, "relstream_projection_flush_seconds_sum"),
+        documents_written=int(metric(workers, "relstream_documents_written_total")),
     )
 
 
-async def measure_latency(worker: WorkerProcess, redis: aioredis.Redis, settings: Settings, templates: list[dict],
-                          rate: float, seconds: float) -> LatencyRun:
-    """Steady new e-mails into a current worker; every tenth reaches a probe contact we watch for."""
-    pid = worker.process.pid
-    cpu = cpu_seconds(pid)
+async def measure_latency(workers: list[WorkerProcess], redis: aioredis.Redis, settings: Settings,
+                          templates: list[dict], rate: float, seconds: float) -> LatencyRun:
+    """Steady new e-mails into current workers; every tenth reaches a probe contact we watch for."""
+    cpu = total(workers, cpu_seconds)
     async with keyspace_notifications(redis), ProbeWatch(redis, settings) as watch:
         probes, took = await publish_steady(settings, templates, rate=rate, seconds=seconds, probe_every=PROBE_EVERY)
         await watch.wait_for(probes, PROBE_GRACE_S)
     return LatencyRun(rate=rate, probe_every=PROBE_EVERY, seconds=seconds, achieved_rate=round(rate * seconds) / took,
-                      worker_cores=(cpu_seconds(pid) - cpu) / took, peak_rss_kib=status_kib(pid, "VmHWM"),
+                      worker_cores=(total(workers, cpu_seconds) - cpu) / took,
+                      peak_rss_kib=total(workers, lambda pid: status_kib(pid, "VmHWM")),
                       latency=latency(probes, watch.arrivals, PROBE_GRACE_S))
 
 
@@ -143,17 +155,20 @@ async def bench(args: argparse.Namespace) -> Run:
             baseline = await asyncio.to_thread(run_baseline, settings.topic_prefix, len(messages))
             say(f"bare consumer: {baseline.rate:,.0f} messages/s; starting the worker")
             with tempfile.TemporaryDirectory(prefix="relstream-bench-") as tmp:
-                worker = WorkerProcess(settings.topic_prefix, Path(tmp)).start(wait_ready=False)
+                workers = [WorkerProcess(settings.topic_prefix, Path(tmp)).start(wait_ready=False)
+                           for _ in range(args.workers)]
                 try:
-                    worker_run = await measure_worker(worker, kafka, redis, settings, len(messages), args.timeout)
+                    worker_run = await measure_worker(workers, kafka, redis, settings, len(messages), args.timeout)
                     say(f"worker current: {worker_run.rate:,.0f} messages/s; steady load at {args.rate:g}/s")
-                    steady = await measure_latency(worker, redis, settings, email_templates(messages),
+                    steady = await measure_latency(workers, redis, settings, email_templates(messages),
                                                    args.rate, args.latency_seconds)
                 except BaseException:
-                    say(f"worker log tail:\n{worker.log_tail()}")
+                    for worker in workers:
+                        say(f"worker log tail:\n{worker.log_tail()}")
                     raise
                 finally:
-                    worker.stop()
+                    for worker in workers:
+                        worker.stop()
         finally:  # also on errors and Ctrl-C (asyncio.run cancels us); the worker is stopped by then
             await cleanup(settings, kafka, redis)  # warns, never raises: the run's own error stays visible
     redis_version = (await redis.info("server"))["redis_version"]
@@ -161,6 +176,7 @@ async def bench(args: argparse.Namespace) -> Run:
     return Run(started=started, machine=replace(machine, load_after=os.getloadavg()), redis_version=redis_version,
                activities=len(messages) - records, records=records, partitions=settings.partitions,
                flush_interval_s=settings.flush_interval_s, store=settings.store, publish_seconds=published,
+               workers=args.workers,
                broker_pids=(pid, broker_pid()), baseline=baseline, worker=worker_run, steady=steady)
 
 
@@ -169,7 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     run = asyncio.run(bench(args))
     print(table(run))
     print("\n".join(verdicts(run)))
-    if not args.no_write:
+    if args.no_write or args.workers > 1:  # the targets, and so RESULTS.md, are about one worker
+        say("bench/RESULTS.md left as it is")
+    else:
         write_results(run)
         say("bench/RESULTS.md updated")
     return 0
