@@ -15,7 +15,8 @@ from relstream.timeutil import parse_timestamp, to_epoch
 AS_OF = to_epoch(parse_timestamp("2026-11-20T12:00:00Z"))
 DAY = 86400.0
 PEOPLE = [Person(f"u{i}", US, f"User {i}") for i in range(3)] + [Person("u9", US, None)] + \
-    [Person(f"c{i}", THEM, name) for i, name in enumerate(["Ann", None, "Cy", "Di"])] + [Person("x", "other", "X")]
+    [Person(f"c{i}", THEM, name) for i, name in enumerate(["Ann", None, "Cy", "Di"])] + [Person("x", "other", "X")] + \
+    [Person("c0", THEM, None), Person("c0", THEM, "Ann B."), Person("u0", US, None)]  # a name shown by some only
 IDS = [f"act{i}" for i in range(12)]
 OPEN_DEAL = RecordInfo("opportunity", "o1", "Deal", "open", "retail", ("a", "b"), 5000.0)
 WON = [WonDeal("w1", "Won", "retail", ("a",), 4000.0, AS_OF - 9 * DAY, 4, 1.5, 2.0, 0.5)]
@@ -36,7 +37,7 @@ def activities(draw, activity_id: str) -> Activity:
     later = st.integers(-2 * 3600, 20 * DAY).map(lambda s: at + s)  # replies and opens, sometimes ahead of the clock
     return Activity(
         id=activity_id, type=kind, state=state, at=at, initiator_side=US if ours else THEM,
-        people=tuple(draw(st.lists(st.sampled_from(PEOPLE), max_size=4, unique=True))),
+        people=tuple(draw(st.lists(st.sampled_from(PEOPLE), max_size=4, unique_by=lambda p: (p.id, p.side)))),
         minutes_us=draw(st.sampled_from([0.0, 0.1, 12.5, 30.0, 1 / 3])), minutes_them=draw(st.sampled_from([0.0, 0.2, 45.0])),
         subject=draw(st.sampled_from([None, f"about {activity_id}"])), private=draw(st.booleans()),
         tracked=draw(st.booleans()),
@@ -122,3 +123,18 @@ def test_strength_from_decay_units_is_the_spec_sum(ages, as_of):
     units = sum(decay_units(as_of - age, day_start(as_of)) for age in ages)
     expected = sum(0.5 ** (age / DAY / HALF_LIFE_DAYS) for age in ages)
     assert abs(strength_at(units, as_of) - expected) <= 1e-9 * max(1.0, expected)
+
+
+def test_a_person_s_name_falls_back_when_the_activity_it_came_from_goes():
+    """The name comes from the newest activity that shows one, which need not be the newest activity."""
+    named_old, named_new, unnamed = Person("c0", THEM, "Ann"), Person("c0", THEM, "Ann B."), Person("c0", THEM, None)
+    history = [Activity(f"m{i}", "meeting", "completed", AS_OF - (3 - i) * DAY, US, (PEOPLE[0], person), 0.0, 0.0)
+               for i, person in enumerate([named_old, named_new, unnamed])]
+    aggregate = RecordAggregate(listed=5)
+    for activity in history:
+        aggregate.put(activity)
+    assert aggregate.widgets("contact", Clock(AS_OF))["most_contacted"][0]["name"] == "Ann B."
+    aggregate.drop("m1")
+    widgets = aggregate.widgets("contact", Clock(AS_OF))
+    assert widgets["most_contacted"][0]["name"] == "Ann"
+    assert widgets == build_widgets("contact", [history[0], history[2]], Clock(AS_OF))

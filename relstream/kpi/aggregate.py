@@ -24,7 +24,7 @@ from relstream.kpi.health import ACTIVITY_WINDOW_DAYS, TREND_LOOKBACK, health_of
 from relstream.kpi.interactions import DAILY_SERIES_DAYS, TYPES, count_day, daily_rows, time_spent_of
 from relstream.kpi.people import Tally, count_person, decay_units, strength_at
 from relstream.kpi.response import ENGAGEMENT_KINDS, engagement_figures, engagement_of, is_tracked, response_time_of
-from relstream.model import THEM, US, Activity, RecordInfo, WonDeal
+from relstream.model import THEM, US, Activity, Person, RecordInfo, WonDeal
 
 NEVER = float("inf")
 
@@ -147,35 +147,31 @@ class RecordAggregate:
                 place(self.last_opens, max(opens), step)
         units = decay_units(at, self.day)
         for person in a.people:
-            side = self.people.get(person.side)
-            if side is not None:
-                self._count_person(side, person.side, person.id, person.name, a, units, step)
+            if person.side in self.people:
+                self._count_person(person, a, units, step)
 
-    def _count_person(self, side: dict[str, Tally], side_name: str, person_id: str, name: str | None,
-                      a: Activity, units: int, step: int) -> None:
-        members = self.members.setdefault((side_name, person_id), set())
-        t = side.get(person_id)
+    def _count_person(self, person: Person, a: Activity, units: int, step: int) -> None:
+        side, key = self.people[person.side], (person.side, person.id)
+        members = self.members.setdefault(key, set())
+        t = side.get(person.id)
         if step > 0:
             if t is None:
-                t = side[person_id] = Tally(person_id)
-            count_person(t, a, name, units)
+                t = side[person.id] = Tally(person.id)
+            count_person(t, a, person.name, units)
             members.add(a.id)
             return
         members.discard(a.id)
         if not members:
-            del side[person_id], self.members[(side_name, person_id)]
-            return
-        t.count -= 1
-        t.by_type[a.type] -= 1
-        t.units -= units
-        if a.at == t.last_at or (a.at, a.id) == t.name_key:  # the newest went: the next newest from the rest
-            t.last_at, t.name, t.name_key = -NEVER, None, ()
-            for member in members:
-                other = self.activities[member]
-                t.last_at = max(t.last_at, other.at)
-                named = next((p.name for p in other.people if p.id == person_id and p.side == side_name), None)
-                if named is not None and (other.at, other.id) > t.name_key:
-                    t.name, t.name_key = named, (other.at, other.id)
+            del side[person.id], self.members[key]
+        elif a.at == t.last_at or (a.at, a.id) == t.name_key:  # its newest went: count the others again
+            t = side[person.id] = Tally(person.id)
+            for other in (self.activities[member] for member in members):
+                named = next(p.name for p in other.people if p.id == person.id and p.side == person.side)
+                count_person(t, other, named, decay_units(other.at, self.day))
+        else:
+            t.count -= 1
+            t.by_type[a.type] -= 1
+            t.units -= units
 
     # -- rendering -------------------------------------------------------------------------------
     def widgets(self, record_type: str, clock: Clock, record: RecordInfo | None = None,
