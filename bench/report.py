@@ -6,7 +6,7 @@ import os
 import platform
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from importlib.metadata import version
 from pathlib import Path
 
