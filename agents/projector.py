@@ -10,6 +10,7 @@ import hashlib
 import itertools
 import logging
 import time
+from typing import Iterable
 
 import orjson
 from aiokafka.partitioner import murmur2
@@ -265,7 +266,7 @@ class Projector:
                 updates[key] = Projection(document, orjson.dumps(document), rows)
             if key.startswith("opportunity:"):
                 self._remember_shown(key, document)
-                await self._publish_won_deal(key, clock.as_of, list(aggregate.activities.values()))
+                await self._publish_won_deal(key, clock.as_of, aggregate.activities.values())
         await self.redis.write(updates)
         self.lists_written.update(listed)
         for key, update in updates.items():
@@ -287,7 +288,7 @@ class Projector:
         # than evaluating the document
         await self.app.producer.send(self.snapshots_topic, key.encode(), value, None, None, None)
 
-    async def _publish_won_deal(self, key: str, as_of: float, activities: list[Activity]) -> None:
+    async def _publish_won_deal(self, key: str, as_of: float, activities: Iterable[Activity]) -> None:
         deal = won_deal(self.store, key, as_of, activities)
         deal_id = key.split(":", 1)[1]
         if self.won_deals.get(deal_id) == deal:

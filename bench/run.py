@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -71,9 +72,9 @@ async def ready_at(workers: list[WorkerProcess], timeout: float = 120.0) -> floa
     raise TimeoutError(f"no worker ready after {timeout:.0f} s:\n{workers[0].log_tail()}")
 
 
-def metric(workers: list[WorkerProcess], name: str) -> float:
-    """A worker metric summed over the workers."""
-    return sum(prometheus_samples(worker.get("/metrics")[1].decode())[name] for worker in workers)
+def metrics(workers: list[WorkerProcess]) -> Counter:
+    """The workers' unlabelled metrics, summed: one /metrics read per worker."""
+    return sum((Counter(prometheus_samples(worker.get("/metrics")[1].decode())) for worker in workers), Counter())
 
 
 def total(workers: list[WorkerProcess], measure) -> int | float:
@@ -89,10 +90,11 @@ async def measure_worker(workers: list[WorkerProcess], kafka: Kafka, redis: aior
     say("worker ready, consuming the backlog")
     stages = [settings.topic(name) for name in ("activities", "records", "by-activity", "by-record")]
     await wait_until_current(kafka, settings, stages, timeout,
-                             pending=lambda: metric(workers, "relstream_projection_pending_records"),
+                             pending=lambda: metrics(workers)["relstream_projection_pending_records"],
                              alive=lambda: all(worker.process.poll() is None for worker in workers))
     cpu, peak = total(workers, cpu_seconds) - cpu, total(workers, lambda pid: status_kib(pid, "VmHWM"))
     documents, newest = await documents_summary(redis, settings)
+    samples = metrics(workers)
     changelogs = [t for t in await kafka.topics_with_prefix(settings.topic_prefix) if t.endswith("-changelog")]
     counts = await kafka.message_counts([*stages[2:], settings.topic("kpi-snapshots"), *changelogs])
     return WorkerRun(
@@ -100,9 +102,9 @@ async def measure_worker(workers: list[WorkerProcess], kafka: Kafka, redis: aior
         messages={"by-activity": counts[stages[2]], "by-record": counts[stages[3]],
                   "changelog": sum(counts[t] for t in changelogs),
                   "kpi-snapshots": counts[settings.topic("kpi-snapshots")]},
-        flushes=int(metric(workers, "relstream_projection_flush_seconds_count")),
-        flush_seconds=metric(workers, "relstream_projection_flush_seconds_sum"),
-        documents_written=int(metric(workers, "relstream_documents_written_total")),
+        flushes=int(samples["relstream_projection_flush_seconds_count"]),
+        flush_seconds=samples["relstream_projection_flush_seconds_sum"],
+        documents_written=int(samples["relstream_documents_written_total"]),
     )
 
 

@@ -11,7 +11,7 @@ send. Two rules make crashes and redeliveries harmless:
 """
 from __future__ import annotations
 
-from typing import Iterator, NamedTuple, Protocol
+from typing import Iterable, Iterator, NamedTuple, Protocol
 
 from relstream.activity import (
     attribution_keys, build_facts, distinct_people, effective_copy, external_party_ids, reply_info,
@@ -228,7 +228,7 @@ def evaluate_record(
     return None if widgets is None else document_of(record_type, record_id, clock, computed_at, record, widgets)
 
 
-def won_deal(store: RecordStore, key: str, as_of: float, activities: list[Activity] | None = None) -> WonDeal | None:
+def won_deal(store: RecordStore, key: str, as_of: float, activities: Iterable[Activity] | None = None) -> WonDeal | None:
     """The similar-deals candidate this record is, if it is a won opportunity."""
     record = record_info(store, key)
     if record is None or record.type != "opportunity" or record.status != "won":

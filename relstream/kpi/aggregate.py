@@ -1,7 +1,7 @@
 """A record's widgets kept current activity by activity: a change costs its activity, a document its output.
 
-`build_widgets` reads a record's whole history at every evaluation (~5 ms for an account with 900
-activities), and under steady load nearly every record changes every second. A `RecordAggregate` keeps
+`build_widgets` reads a record's whole history at every evaluation (2–5 ms for an account with 900
+activities, by machine), and under steady load nearly every record changes every second. A `RecordAggregate` keeps
 what the widgets are made of — counts per type and side, exact sums, per-person tallies, sorted instants
 and reply delays — for one UTC day (every window is whole days) and renders the widgets from them through
 the same output functions as `build_widgets`, so both agree to the bit (tests/test_property_aggregate.py).
@@ -23,7 +23,7 @@ from relstream.kpi.document import build_widgets, assemble_widgets
 from relstream.kpi.health import ACTIVITY_WINDOW_DAYS, TREND_LOOKBACK, health_of, health_score
 from relstream.kpi.interactions import DAILY_SERIES_DAYS, TYPES, count_day, daily_rows, time_spent_of
 from relstream.kpi.people import Tally, count_person, decay_units, strength_at
-from relstream.kpi.response import ENGAGEMENT_KINDS, engagement_figures, engagement_of, is_tracked, response_time_of
+from relstream.kpi.response import engagement_figures, engagement_of, is_tracked, response_time_of
 from relstream.model import THEM, US, Activity, Person, RecordInfo, WonDeal
 
 NEVER = float("inf")
@@ -190,12 +190,11 @@ class RecordAggregate:
         for side in self.people.values():
             for t in side.values():
                 t.strength = strength_at(t.units, as_of)
-        engaged = {kind: self.engaged[kind] for kind in ENGAGEMENT_KINDS}
         return assemble_widgets(
             record_type, record, won_deals, kinds=self.kinds,
             people={side: list(tallies.values()) for side, tallies in self.people.items()},
             rows=daily_rows(self.days, self.series_start),
-            engagement=engagement_figures(self.tracked, engaged, self.total_opens,
+            engagement=engagement_figures(self.tracked, self.engaged, self.total_opens,
                                           self.last_opens[-1] if self.last_opens else None),
             spent=time_spent_of(float(self.minutes[0]), float(self.minutes[1])),
             responses=response_time_of(self.delays[False], self.kinds[("email", False)],

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from typing import Iterable
 
 from relstream.kpi.context import completed_until, hours, round2
 from relstream.kpi.response import response_time
@@ -23,7 +24,7 @@ def similarity(open_deal: RecordInfo, won: WonDeal) -> float:
     return round(0.35 * same_industry + 0.35 * jaccard + 0.30 * value, 12)
 
 
-def won_deal_summary(record: RecordInfo, activities: list[Activity], as_of: float) -> WonDeal:
+def won_deal_summary(record: RecordInfo, activities: Iterable[Activity], as_of: float) -> WonDeal:
     """A won opportunity's lifetime figures (no day window) for other deals to compare with."""
     done = completed_until(activities, as_of)
     responses = response_time(done, as_of)
