@@ -30,11 +30,12 @@ class BaselineResult:
         return self.events / self.seconds
 
 
-def run_baseline(prefix: str, count: int) -> BaselineResult:
-    """Consume the `count` input messages under `prefix` in a child process."""
-    done = subprocess.run([sys.executable, "-m", "bench.baseline", prefix, str(count)],
+def run_reference(module: str, prefix: str, count: int) -> BaselineResult:
+    """Consume the `count` input messages under `prefix` in a child process: `bench.baseline` (this bare
+    consumer) or `bench.framework` (a Faust agent that only reads)."""
+    done = subprocess.run([sys.executable, "-m", module, prefix, str(count)],
                           capture_output=True, text=True, check=True)
-    return BaselineResult(**json.loads(done.stdout))
+    return BaselineResult(**json.loads(done.stdout[done.stdout.rindex("{"):]))  # after Faust's terminal codes
 
 
 async def consume(settings: Settings, count: int) -> tuple[int, float, float]:

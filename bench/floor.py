@@ -7,8 +7,12 @@ Timed in CPU seconds of this process, so that other load on a shared machine doe
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
+import sys
 import time
 from collections import Counter, deque
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from relstream.demo import generate_activity_events
@@ -17,6 +21,24 @@ from relstream.kpi.context import Clock, Params
 from relstream.pipeline import LocalPipeline, routing_key, stage_message
 from relstream.settings import Settings
 from relstream.state import PARTY, evaluate_record
+
+
+@dataclass(frozen=True)
+class FloorResult:
+    events: int
+    cpu_seconds: float
+    parts: dict[str, float]  # CPU seconds of parsing, each stage and the evaluation
+
+    @property
+    def rate(self) -> float:
+        return self.events / self.cpu_seconds
+
+
+def run_floor(events: int, seed: int) -> FloorResult:
+    """The floor in a child process (its state is the size of the organisation's)."""
+    done = subprocess.run([sys.executable, "-m", "bench.floor", "--events", str(events), "--seed", str(seed), "--json"],
+                          capture_output=True, text=True, check=True)
+    return FloorResult(**json.loads(done.stdout))
 
 
 class Floor:
@@ -67,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--flush-every", type=int, default=0,
                         help="evaluate dirty documents every this many inputs (default 0: once, at the end)")
     parser.add_argument("--seed", type=int, default=7, help="seed of the synthetic organisation (default 7)")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object (bench.run)")
     args = parser.parse_args(argv)
     now = datetime.now(timezone.utc)
     messages = generate_activity_events(args.events, seed=args.seed, end=now)
@@ -78,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
             floor.flush()
     floor.flush()
     elapsed = time.process_time() - started
+    if args.json:
+        print(json.dumps({"events": len(messages), "cpu_seconds": elapsed, "parts": floor.seconds}))
+        return 0
     print(f"{len(messages):,} input messages in {elapsed:.1f} CPU s: {len(messages) / elapsed:,.0f}/s on one core")
     print("CPU seconds: " + ", ".join(f"{name} {seconds:.1f}" for name, seconds in floor.seconds.items()))
     print("stage messages: " + ", ".join(f"{stage} {count:,} ({count / len(messages):.2f}/input)"

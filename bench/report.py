@@ -11,6 +11,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from bench.baseline import BaselineResult
+from bench.floor import FloorResult
 from bench.measure import Latency
 from relstream.stack import Layout, stack_dir
 
@@ -80,12 +81,20 @@ class Run:
     broker_pids: tuple[str, str]  # before and after: the shared stack is restarted by other users now and then
     workers: int  # worker processes sharing the partitions (CPU and memory are their sums)
     baseline: BaselineResult
+    framework: BaselineResult  # a Faust agent that only reads the same input (bench.framework)
+    floor: FloorResult  # the stage logic alone, no messaging (bench.floor)
     worker: WorkerRun
     steady: LatencyRun
 
     @property
     def messages(self) -> int:
         return self.activities + self.records
+
+    @property
+    def ceiling(self) -> float:
+        """Inputs/s of one core that only hands the inputs to a Faust agent and runs the stage logic on them:
+        no stage topics, changelogs or projection yet. One worker can do no better."""
+        return 1.0 / (1.0 / self.framework.rate + 1.0 / self.floor.rate)
 
 
 def broker_pid() -> str:
@@ -114,18 +123,21 @@ def _load(load: tuple[float, float, float] | None) -> str:
     return "—" if load is None else " / ".join(f"{value:.2f}" for value in load)
 
 
-def rows(run: Run) -> list[tuple[str, str, str]]:
-    """(measure, worker, baseline) for the table."""
-    w, b, lat = run.worker, run.baseline, run.steady.latency
+def rows(run: Run) -> list[tuple[str, ...]]:
+    """(measure, worker, Faust agent that only reads, bare consumer) for the table."""
+    w, f, b, lat = run.worker, run.framework, run.baseline, run.steady.latency
     return [
-        ("input messages/s (ready -> current)", f"{w.rate:,.0f}", f"{b.rate:,.0f}"),
-        ("wall time", _s(w.seconds), _s(b.seconds)),
-        ("CPU time", _s(w.cpu_seconds), _s(b.cpu_seconds)),
-        ("peak RSS (VmHWM)", _mib(w.peak_rss_kib), _mib(b.peak_rss_kib)),
-        (f"latency p50 at {run.steady.rate:g}/s", _latency(lat.p50, lat.waited), "—"),
-        (f"latency p99 at {run.steady.rate:g}/s", _latency(lat.p99, lat.waited), "—"),
-        (f"latency max at {run.steady.rate:g}/s", _latency(lat.max, lat.waited), "—"),
+        ("input messages/s (ready -> current)", f"{w.rate:,.0f}", f"{f.rate:,.0f}", f"{b.rate:,.0f}"),
+        ("wall time", _s(w.seconds), _s(f.seconds), _s(b.seconds)),
+        ("CPU time", _s(w.cpu_seconds), _s(f.cpu_seconds), _s(b.cpu_seconds)),
+        ("peak RSS (VmHWM)", _mib(w.peak_rss_kib), _mib(f.peak_rss_kib), _mib(b.peak_rss_kib)),
+        (f"latency p50 at {run.steady.rate:g}/s", _latency(lat.p50, lat.waited), "—", "—"),
+        (f"latency p99 at {run.steady.rate:g}/s", _latency(lat.p99, lat.waited), "—", "—"),
+        (f"latency max at {run.steady.rate:g}/s", _latency(lat.max, lat.waited), "—", "—"),
     ]
+
+
+COLUMNS = ("Faust agent, reads only", "bare consumer")
 
 
 def _workers(run: Run) -> str:
@@ -133,11 +145,11 @@ def _workers(run: Run) -> str:
 
 
 def table(run: Run) -> str:
-    header = ("", _workers(run), "bare consumer")
-    lines = [header, *rows(run)]
-    widths = [max(len(line[i]) for line in lines) for i in range(3)]
+    lines = [("", _workers(run), *COLUMNS), *rows(run)]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
     return "\n".join(
-        f"{a:<{widths[0]}}  {b:>{widths[1]}}  {c:>{widths[2]}}" for a, b, c in lines)
+        "  ".join(f"{cell:<{width}}" if i == 0 else f"{cell:>{width}}" for i, (cell, width) in enumerate(zip(line, widths)))
+        for line in lines)
 
 
 def verdicts(run: Run) -> list[str]:
@@ -146,6 +158,9 @@ def verdicts(run: Run) -> list[str]:
     lines = [
         f"throughput ≥ {TARGET_RATE:,} events/s{one}: {'met' if rate >= TARGET_RATE else 'MISSED'} ({rate:,.0f}/s, "
         f"{rate / run.baseline.rate:.2%} of the bare consumer's {run.baseline.rate:,.0f}/s)",
+        f"ceiling of one worker: {run.ceiling:,.0f}/s — one core that only hands the inputs to a Faust agent "
+        f"({run.framework.rate:,.0f}/s alone) and runs the stage logic on them ({run.floor.rate:,.0f}/s alone, "
+        f"`python -m bench.floor`), before any stage topic, changelog or document write",
         f"p99 latency < {TARGET_P99_S:g} s at {run.steady.rate:g} events/s: "
         f"{'met' if lat.p99 < TARGET_P99_S else 'MISSED'} ({_latency(lat.p99, lat.waited)}, "
         f"{lat.arrived}/{lat.probes} probes seen)",
@@ -159,8 +174,8 @@ def verdicts(run: Run) -> list[str]:
 def markdown(run: Run) -> str:
     w, s, m = run.worker, run.steady, run.machine
     per_event = {kind: count / run.messages for kind, count in w.messages.items()}
-    table_lines = [f"| | {_workers(run)} | bare consumer |", "|---|---:|---:|",
-                   *(f"| {a} | {b} | {c} |" for a, b, c in rows(run))]
+    table_lines = [f"| | {_workers(run)} | {' | '.join(COLUMNS)} |", "|---|---:|---:|---:|",
+                   *(f"| {' | '.join(line)} |" for line in rows(run))]
     return "\n".join([
         BEGIN,
         f"## Latest run: {run.started:%Y-%m-%d %H:%M} UTC",

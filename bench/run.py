@@ -20,7 +20,8 @@ from pathlib import Path
 
 import redis.asyncio as aioredis
 
-from bench.baseline import run_baseline
+from bench.baseline import run_reference
+from bench.floor import run_floor
 from bench.load import email_templates, publish_backlog, publish_steady
 from bench.measure import (
     Kafka, ProbeWatch, cpu_seconds, documents_summary, keyspace_notifications, latency, prometheus_samples,
@@ -130,7 +131,7 @@ async def cleanup(settings: Settings, kafka: Kafka, redis: aioredis.Redis) -> No
     except Exception as exc:  # noqa: BLE001
         say(f"warning: could not delete the topics of {prefix} ({exc!r}); delete `{prefix}.*` and `{prefix}-worker-*`")
     try:
-        await kafka.delete_groups([f"{prefix}-worker", f"{prefix}-baseline"])
+        await kafka.delete_groups([f"{prefix}-worker", f"{prefix}-baseline", f"{prefix}-framework"])
     except Exception as exc:  # noqa: BLE001
         say(f"warning: could not delete the consumer groups of {prefix} ({exc!r})")
     try:
@@ -154,8 +155,12 @@ async def bench(args: argparse.Namespace) -> Run:
             await ensure_topics(settings)
             published = await publish_backlog(settings, messages)
             say(f"published {len(messages):,} messages in {published:.1f} s; running the bare consumer")
-            baseline = await asyncio.to_thread(run_baseline, settings.topic_prefix, len(messages))
-            say(f"bare consumer: {baseline.rate:,.0f} messages/s; starting the worker")
+            baseline = await asyncio.to_thread(run_reference, "bench.baseline", settings.topic_prefix, len(messages))
+            say(f"bare consumer: {baseline.rate:,.0f} messages/s; running a Faust agent that only reads")
+            framework = await asyncio.to_thread(run_reference, "bench.framework", settings.topic_prefix, len(messages))
+            say(f"Faust agent that only reads: {framework.rate:,.0f} messages/s; running the stage logic alone")
+            floor = await asyncio.to_thread(run_floor, args.events, args.seed)
+            say(f"stage logic alone: {floor.rate:,.0f} messages/s on one core; starting the worker")
             with tempfile.TemporaryDirectory(prefix="relstream-bench-") as tmp:
                 workers = [WorkerProcess(settings.topic_prefix, Path(tmp)).start(wait_ready=False)
                            for _ in range(args.workers)]
@@ -179,7 +184,8 @@ async def bench(args: argparse.Namespace) -> Run:
                activities=len(messages) - records, records=records, partitions=settings.partitions,
                flush_interval_s=settings.flush_interval_s, store=settings.store, publish_seconds=published,
                workers=args.workers,
-               broker_pids=(pid, broker_pid()), baseline=baseline, worker=worker_run, steady=steady)
+               broker_pids=(pid, broker_pid()), baseline=baseline, framework=framework, floor=floor,
+               worker=worker_run, steady=steady)
 
 
 def main(argv: list[str] | None = None) -> int:
