@@ -38,6 +38,7 @@ class FaustRecordStore:
         self._members: dict[str, dict[str, list]] = defaultdict(dict)
         self._pending: dict[int, dict] = {id(t): {} for t in (records, attributions, memberships)}
         self._readers = {id(t): local_reader(t) for t in (records, attributions, memberships)}
+        self._facts: dict[str, str] = {}  # activity id -> the facts text the records share
 
     def _get(self, table, key: str):
         value = self._pending[id(table)].get(key)
@@ -58,12 +59,15 @@ class FaustRecordStore:
         """Re-derive the indexes from local table data of owned record keys; returns those keys."""
         self._activities.clear()
         self._members.clear()
+        self._facts.clear()
         keys = {k for k in self.records.keys() if owns(k)}
-        for composite in list(self.attributions.keys()):
+        for composite, entry in list(self.attributions.items()):
             key, activity_id = composite.split(SEP, 1)
             if owns(key):
                 self._activities[key].add(activity_id)
                 keys.add(key)
+                for held in entry.values():  # recovered texts are separate copies: share them again
+                    held[1] = self._shared(activity_id, held[1])
         for composite, value in list(self.memberships_table.items()):
             party, opportunity = composite.split(SEP, 1)
             if owns(f"party:{party}"):
@@ -80,11 +84,25 @@ class FaustRecordStore:
         return self._get(self.attributions, f"{key}{SEP}{activity_id}")
 
     def set_attribution(self, key: str, activity_id: str, entry: dict) -> None:
+        for held in entry.values():
+            held[1] = self._shared(activity_id, held[1])
         self._set(self.attributions, f"{key}{SEP}{activity_id}", entry)
         self._activities[key].add(activity_id)
 
     def activity_ids(self, key: str) -> Iterator[str]:
         return iter(list(self._activities.get(key, ())))
+
+    def _shared(self, activity_id: str, facts: str | None) -> str | None:
+        """One string for an activity's facts however many records hold them: each of the ~6 records an
+        activity counts for decoded its own copy from its envelope, ~6 equal texts of ~0.5 KiB per activity.
+        (Only the newest text per activity is remembered: a record still on an older revision keeps its own.)"""
+        if facts is None:
+            return None
+        shared = self._facts.get(activity_id)
+        if shared == facts:
+            return shared
+        self._facts[activity_id] = facts
+        return facts
 
     def get_membership(self, party: str, opportunity: str) -> list | None:
         return self._members.get(party, {}).get(opportunity)
