@@ -43,7 +43,7 @@ from relstream.topics import MAX_MESSAGE_BYTES, ensure_topics
 
 log = logging.getLogger("relstream.worker")
 LAG_INTERVAL_S = 10.0
-BACKLOG_PAUSE_FACTOR = 9.0
+BACKLOG_PAUSE_FACTOR = 4.0
 # Batches: inputs validated and routed together, stage envelopes applied together, so that the envelopes
 # each stage sends downstream are few and full; a batch waits at most BATCH_WITHIN_S for more messages.
 INGEST_BATCH = 2000
@@ -227,7 +227,7 @@ def create_app(settings: Settings) -> faust.App:
         for about a quarter second per flush (`Projector.flush`).
 
         Adaptive: evaluation never takes more than half of the time (a record dirtied again meanwhile is
-        evaluated once, later), and at most ~1/10 of it while the agents work through a backlog, so the
+        evaluated once, later), and at most ~1/5 of it while the agents work through a backlog, so the
         backlog is not re-evaluated over and over; the moment they are current again the next flush is due.
         At low load a flush follows every interval."""
         took, last, ended = 0.0, time.monotonic(), time.time()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -14,7 +13,7 @@ from dataclasses import dataclass, replace
 import orjson
 from aiokafka import AIOKafkaConsumer
 
-from bench.measure import status_kib
+from bench.measure import child_figures, status_kib
 from relstream.settings import Settings
 
 
@@ -33,9 +32,7 @@ class BaselineResult:
 def run_reference(module: str, prefix: str, count: int) -> BaselineResult:
     """Consume the `count` input messages under `prefix` in a child process: `bench.baseline` (this bare
     consumer) or `bench.framework` (a Faust agent that only reads)."""
-    done = subprocess.run([sys.executable, "-m", module, prefix, str(count)],
-                          capture_output=True, text=True, check=True)
-    return BaselineResult(**json.loads(done.stdout[done.stdout.rindex("{"):]))  # after Faust's terminal codes
+    return BaselineResult(**child_figures(module, prefix, str(count)))
 
 
 async def consume(settings: Settings, count: int) -> tuple[int, float, float]:

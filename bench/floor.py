@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import time
 from collections import Counter, deque
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from bench.measure import child_figures
 from relstream.demo import generate_activity_events
 from relstream.events import InvalidEvent, parse_message
 from relstream.kpi.context import Clock, Params
@@ -27,7 +26,6 @@ from relstream.state import PARTY, evaluate_record
 class FloorResult:
     events: int
     cpu_seconds: float
-    parts: dict[str, float]  # CPU seconds of parsing, each stage and the evaluation
 
     @property
     def rate(self) -> float:
@@ -36,9 +34,7 @@ class FloorResult:
 
 def run_floor(events: int, seed: int) -> FloorResult:
     """The floor in a child process (its state is the size of the organisation's)."""
-    done = subprocess.run([sys.executable, "-m", "bench.floor", "--events", str(events), "--seed", str(seed), "--json"],
-                          capture_output=True, text=True, check=True)
-    return FloorResult(**json.loads(done.stdout))
+    return FloorResult(**child_figures("bench.floor", "--events", str(events), "--seed", str(seed), "--json"))
 
 
 class Floor:
@@ -102,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     floor.flush()
     elapsed = time.process_time() - started
     if args.json:
-        print(json.dumps({"events": len(messages), "cpu_seconds": elapsed, "parts": floor.seconds}))
+        print(json.dumps({"events": len(messages), "cpu_seconds": elapsed}))
         return 0
     print(f"{len(messages):,} input messages in {elapsed:.1f} CPU s: {len(messages) / elapsed:,.0f}/s on one core")
     print("CPU seconds: " + ", ".join(f"{name} {seconds:.1f}" for name, seconds in floor.seconds.items()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+import subprocess
 import sys
 import time
 from contextlib import asynccontextmanager, suppress
@@ -26,6 +27,14 @@ PROBE = "probe-"  # id prefix of the dedicated contacts whose documents time the
 
 
 # ----- the process ----------------------------------------------------------------------------------
+def child_figures(module: str, *args: str) -> dict:
+    """Run `python -m module args...` to completion in its own process (its memory and CPU are its own)
+    and return the JSON object it prints last (from the line's first "{": Faust writes terminal codes)."""
+    done = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, check=True)
+    last = done.stdout.strip().splitlines()[-1]
+    return orjson.loads(last[last.index("{"):])
+
+
 def status_kib(pid: int | str, field: str) -> int:
     """A kB field of /proc/<pid>/status: VmRSS (now) or VmHWM (peak resident set since start)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
